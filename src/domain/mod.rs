@@ -1,0 +1,12 @@
+//! Types that can only hold valid values. Each is built by a `parse` that says why it refused.
+//! No I/O here.
+
+mod answer;
+mod customer;
+mod e164;
+
+pub use answer::LookupAnswer;
+pub use customer::{
+    Customer, CustomerId, CustomerName, CustomerRecord, FieldError, LoyaltyPoints, parse_is_vip,
+};
+pub use e164::E164;
