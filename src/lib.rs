@@ -3,5 +3,13 @@
 //! A lookup flows one way: edge (`http`) → handler → normalise (`normalise`) → store (`store`)
 //! → answer (`domain::LookupAnswer`), orchestrated by `lookup`.
 
+pub mod commands;
+pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod http;
+pub mod import;
+pub mod lookup;
 pub mod normalise;
+pub mod store;
+pub mod telemetry;

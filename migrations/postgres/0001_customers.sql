@@ -5,7 +5,7 @@ CREATE TABLE customers (
     name           TEXT        NOT NULL,
     loyalty_points BIGINT      NOT NULL CHECK (loyalty_points >= 0),
     is_vip         BOOLEAN     NOT NULL,
-    updated_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+    updated_at     TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE TABLE phone_numbers (

@@ -5,7 +5,7 @@ CREATE TABLE customers (
     name           TEXT    NOT NULL,
     loyalty_points INTEGER NOT NULL CHECK (loyalty_points >= 0),
     is_vip         BOOLEAN NOT NULL CHECK (is_vip IN (0, 1)),
-    updated_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    updated_at     TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE TABLE phone_numbers (

@@ -252,10 +252,10 @@ impl PhoneNormaliser {
         // world dials, `011` what North America dials. A national number never starts with
         // them where they are not the prefix, so this only rescues numbers that failed.
         for idd in ["00", "011"] {
-            if let Some(rest) = strip_leading_digits(number, idd) {
-                if let Ok(e164) = international(&format!("+{rest}")) {
-                    return Ok(e164);
-                }
+            if let Some(rest) = strip_leading_digits(number, idd)
+                && let Ok(e164) = international(&format!("+{rest}"))
+            {
+                return Ok(e164);
             }
         }
         national

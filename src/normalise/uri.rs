@@ -9,10 +9,10 @@ use std::borrow::Cow;
 pub fn subscriber(raw: &str) -> Cow<'_, str> {
     let mut text = raw.trim();
     // name-addr: `"Alice" <sip:+15551234567@host>;tag=x`
-    if let Some(open) = text.find('<') {
-        if let Some(len) = text[open + 1..].find('>') {
-            text = text[open + 1..open + 1 + len].trim();
-        }
+    if let Some(open) = text.find('<')
+        && let Some(len) = text[open + 1..].find('>')
+    {
+        text = text[open + 1..open + 1 + len].trim();
     }
     text = text.trim_matches(|c| c == '"' || c == '\'').trim();
 

@@ -1,0 +1,148 @@
+//! What each subcommand does; `main` only parses and dispatches here.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::config::{Cli, Command, CommonArgs, ImportArgs, LookupArgs, ServeArgs, UnknownStatus};
+use crate::http::Application;
+use crate::import::{ImportRow, RowError, read_csv};
+use crate::lookup::{Lookup, LookupOutcome};
+use crate::normalise::PhoneNormaliser;
+use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
+
+/// How many row errors `import` prints before summarising the rest.
+const MAX_ERRORS_SHOWN: usize = 50;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(serve) => self::serve(&cli.common, &serve).await,
+        Command::Migrate => migrate(&cli.common).await,
+        Command::Import(import) => self::import(&cli.common, &import).await,
+        Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
+    }
+}
+
+async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<ExitCode> {
+    Application::build(common, serve)
+        .await?
+        .run_until_stopped()
+        .await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open_store(common: &CommonArgs) -> anyhow::Result<CustomerStore> {
+    let url = DatabaseUrl::parse(&common.database_url)?;
+    let store = CustomerStore::connect(
+        &url,
+        PoolSettings {
+            max_connections: common.db_max_connections,
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(common).await?;
+    store.close().await;
+    println!("database is up to date ({})", store.backend().name());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(common: &CommonArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let source = args.file.display().to_string();
+    let input: Box<dyn Read> = if source == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot open {source}"))?)
+    };
+    let normaliser = PhoneNormaliser::new(common.default_region);
+    let rows = match read_csv(std::io::BufReader::new(input), &normaliser) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(report_rejected(&source, &errors)),
+    };
+    let store = open_store(common).await?;
+    let records: Vec<_> = rows.iter().map(|row| row.record.clone()).collect();
+    let written = store.upsert(&records).await;
+    store.close().await;
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(StoreError::NumberTaken { number, owner }) => {
+            let line = line_of_number(&rows, &number);
+            let error = RowError {
+                line,
+                reason: format!(
+                    "phone number {number} already belongs to customer {owner}, who is not in this file"
+                ),
+            };
+            return Ok(report_rejected(&source, &[error]));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    println!(
+        "imported {} customers from {source}: {} new, {} updated, {} unchanged; {} phone numbers ({:.2} s)",
+        records.len(),
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        summary.phone_numbers,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn line_of_number(rows: &[ImportRow], number: &crate::domain::E164) -> u64 {
+    rows.iter()
+        .find(|row| row.record.phone_numbers.contains(number))
+        .map_or(0, |row| row.line)
+}
+
+fn report_rejected(source: &str, errors: &[RowError]) -> ExitCode {
+    for error in errors.iter().take(MAX_ERRORS_SHOWN) {
+        eprintln!("{source}: {error}");
+    }
+    if errors.len() > MAX_ERRORS_SHOWN {
+        eprintln!(
+            "{source}: … and {} more problems",
+            errors.len() - MAX_ERRORS_SHOWN
+        );
+    }
+    eprintln!(
+        "import refused: {} problem(s) found; nothing was written",
+        errors.len()
+    );
+    ExitCode::FAILURE
+}
+
+async fn lookup(common: &CommonArgs, args: &LookupArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(common).await?;
+    let lookup = Lookup::new(
+        PhoneNormaliser::new(common.default_region),
+        store.clone(),
+        args.unknown.answer(),
+    );
+    let outcome = lookup.lookup(&args.caller_id).await;
+    store.close().await;
+    let outcome = outcome?;
+    match &outcome {
+        LookupOutcome::Found { number, .. } => eprintln!("found: {number}"),
+        LookupOutcome::Unknown { number } => eprintln!("unknown caller: no customer has {number}"),
+        LookupOutcome::Invalid(why) => eprintln!("unknown caller: not a phone number ({why})"),
+    }
+    let known = matches!(outcome, LookupOutcome::Found { .. });
+    if !known && args.unknown.unknown_status == UnknownStatus::NotFound {
+        println!(
+            "{}",
+            serde_json::json!({"error": "customer_not_found", "message": "no customer has this phone number"})
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("{}", serde_json::to_string(&lookup.answer(&outcome))?);
+    Ok(ExitCode::SUCCESS)
+}

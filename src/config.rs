@@ -1,0 +1,200 @@
+//! The command line. Every option is also an environment variable; defaults are the safe ones
+//! and are listed in the README's configuration table.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use bytesize::ByteSize;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
+use crate::normalise::Region;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "customer-lookup",
+    version,
+    about = "Recognise a caller for Genesys Cloud flows: caller ID → E.164 → customer."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (applies pending migrations first unless --no-migrate).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load customers from a CSV file (header: customer_id,name,loyalty_points,is_vip,phone_numbers).
+    Import(ImportArgs),
+    /// Print the JSON answer the service would give for a caller ID.
+    Lookup(LookupArgs),
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Customer store: sqlite://PATH (file and folder created when missing) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/customers.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Region (ISO 3166-1 alpha-2) for caller IDs written in national format, such as (555) 123-4567.
+    #[arg(
+        long,
+        env = "LOOKUP_DEFAULT_REGION",
+        default_value = "US",
+        global = true
+    )]
+    pub default_region: Region,
+
+    /// Most database connections this process opens.
+    #[arg(
+        long,
+        env = "LOOKUP_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or RUST_LOG-style directives.
+    #[arg(long, env = "LOOKUP_LOG_LEVEL", default_value = "info", global = true)]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "LOOKUP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HTTP worker threads [default: number of cores].
+    #[arg(long, env = "LOOKUP_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Do not apply pending migrations at start (for deployments that run `migrate` separately).
+    #[arg(long, env = "LOOKUP_NO_MIGRATE")]
+    pub no_migrate: bool,
+
+    /// Insert the two demo customers (CUST-001 Alice Smith, CUST-002 Bob Jones) when missing.
+    #[arg(long, env = "LOOKUP_DEMO_DATA")]
+    pub demo_data: bool,
+
+    /// Largest request body accepted; larger ones get 413.
+    #[arg(long, env = "LOOKUP_MAX_BODY", default_value = "16KiB")]
+    pub max_body: ByteSize,
+
+    #[command(flatten)]
+    pub unknown: UnknownCallerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// CSV file with header customer_id,name,loyalty_points,is_vip,phone_numbers.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LookupArgs {
+    /// The caller ID as a flow would send it: +15551234567, tel:+1…, (555) 123-4567, sip:…
+    pub caller_id: String,
+
+    #[command(flatten)]
+    pub unknown: UnknownCallerArgs,
+}
+
+/// What a caller that is not a known customer gets.
+#[derive(Debug, Clone, Args)]
+pub struct UnknownCallerArgs {
+    /// HTTP status for unknown callers: 200 with the default answer, or 404 with a JSON error for flows that branch on failure.
+    #[arg(long, env = "LOOKUP_UNKNOWN_STATUS", value_enum, default_value = "200")]
+    pub unknown_status: UnknownStatus,
+
+    /// customer_id answered for unknown callers.
+    #[arg(long, env = "LOOKUP_UNKNOWN_CUSTOMER_ID", default_value = "UNKNOWN", value_parser = CustomerId::parse)]
+    pub unknown_customer_id: CustomerId,
+
+    /// name answered for unknown callers.
+    #[arg(long, env = "LOOKUP_UNKNOWN_NAME", default_value = "Unknown Customer", value_parser = CustomerName::parse)]
+    pub unknown_name: CustomerName,
+
+    /// loyalty_points answered for unknown callers.
+    #[arg(long, env = "LOOKUP_UNKNOWN_LOYALTY_POINTS", default_value = "0", value_parser = LoyaltyPoints::parse)]
+    pub unknown_loyalty_points: LoyaltyPoints,
+
+    /// is_vip answered for unknown callers.
+    #[arg(long, env = "LOOKUP_UNKNOWN_IS_VIP", default_value = "false", value_parser = crate::domain::parse_is_vip, action = clap::ArgAction::Set)]
+    pub unknown_is_vip: bool,
+}
+
+impl UnknownCallerArgs {
+    pub fn answer(&self) -> LookupAnswer {
+        LookupAnswer {
+            customer_id: self.unknown_customer_id.as_str().to_owned(),
+            name: self.unknown_name.as_str().to_owned(),
+            loyalty_points: self.unknown_loyalty_points.value(),
+            is_vip: self.unknown_is_vip,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownStatus {
+    #[value(name = "200")]
+    Ok,
+    #[value(name = "404")]
+    NotFound,
+}
+
+impl std::fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ok => "200",
+            Self::NotFound => "404",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_safe_documented_ones() {
+        let cli = Cli::try_parse_from(["customer-lookup", "serve"]).unwrap();
+        let Command::Serve(serve) = cli.command else {
+            panic!("not serve")
+        };
+        assert!(serve.bind.ip().is_loopback());
+        assert_eq!(serve.max_body.as_u64(), 16 * 1024);
+        assert_eq!(serve.unknown.unknown_status, UnknownStatus::Ok);
+        assert_eq!(
+            serde_json::to_value(serve.unknown.answer()).unwrap(),
+            serde_json::json!({"customer_id":"UNKNOWN","name":"Unknown Customer","loyalty_points":0,"is_vip":false})
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_reason() {
+        let err = Cli::try_parse_from(["customer-lookup", "--default-region", "ZZ", "migrate"])
+            .unwrap_err();
+        assert!(err.to_string().contains("ISO 3166-1"), "{err}");
+        let err = Cli::try_parse_from(["customer-lookup", "serve", "--unknown-loyalty-points=-5"])
+            .unwrap_err();
+        assert!(err.to_string().contains("loyalty_points"), "{err}");
+    }
+}

@@ -1,0 +1,101 @@
+//! The one error type of the HTTP edge and the one place it becomes a status and a JSON body
+//! `{"error": "<stable_code>", "message": "<what to fix>"}`. Internal details (SQL, hosts) are
+//! logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(
+        "phoneNumber is required: send {{\"phoneNumber\": \"+15551234567\"}} or ?phoneNumber=%2B15551234567"
+    )]
+    MissingPhoneNumber,
+    #[error("phoneNumber is blank: send the caller ID, for example Call.Ani")]
+    BlankPhoneNumber,
+    #[error("phoneNumber must be a string (or a whole number), not {0}")]
+    PhoneNumberNotAString(&'static str),
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error(
+        "the body must be a JSON object such as {{\"phoneNumber\": \"+15551234567\"}}, not {0}"
+    )]
+    BodyNotAnObject(&'static str),
+    #[error("the query string is not valid: {0}")]
+    MalformedQuery(String),
+    #[error("the request body could not be read: {0}")]
+    UnreadableBody(String),
+    #[error("the request body is larger than the {limit} bytes this service accepts")]
+    PayloadTooLarge { limit: u64 },
+    #[error("no route for this path: the lookup is at /api/v1/lookup")]
+    RouteNotFound,
+    #[error("method not allowed here; use {allowed}")]
+    MethodNotAllowed { allowed: &'static str },
+    #[error("no customer has this phone number")]
+    CustomerNotFound,
+    #[error("the customer store is not answering; try again shortly")]
+    StoreUnavailable(#[source] StoreError),
+}
+
+impl ApiError {
+    /// A stable, machine-readable code: flows and dashboards may branch on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingPhoneNumber => "missing_phone_number",
+            Self::BlankPhoneNumber => "blank_phone_number",
+            Self::PhoneNumberNotAString(_) => "invalid_phone_number_type",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::BodyNotAnObject(_) => "body_not_an_object",
+            Self::MalformedQuery(_) => "malformed_query",
+            Self::UnreadableBody(_) => "unreadable_body",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RouteNotFound => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::CustomerNotFound => "customer_not_found",
+            Self::StoreUnavailable(_) => "store_unavailable",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MissingPhoneNumber
+            | Self::BlankPhoneNumber
+            | Self::PhoneNumberNotAString(_)
+            | Self::MalformedJson(_)
+            | Self::BodyNotAnObject(_)
+            | Self::MalformedQuery(_)
+            | Self::UnreadableBody(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RouteNotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::StoreUnavailable(cause) = self {
+            tracing::error!(error = %cause, "customer store failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Self::MethodNotAllowed { allowed } = self {
+            response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        })
+    }
+}

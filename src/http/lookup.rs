@@ -1,0 +1,222 @@
+//! `POST /api/v1/lookup {"phoneNumber": …}` and `GET /api/v1/lookup?phoneNumber=…`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::AppState;
+use super::error::ApiError;
+use super::request_log::LookupLogFields;
+use crate::config::UnknownStatus;
+use crate::lookup::LookupOutcome;
+
+pub async fn lookup_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let caller_id = caller_id_from_query(req.query_string())?;
+    answer(&req, &state, &caller_id).await
+}
+
+pub async fn lookup_post(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload, state.max_body).await?;
+    let caller_id = caller_id_from_json(&body)?;
+    answer(&req, &state, &caller_id).await
+}
+
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    caller_id: &str,
+) -> Result<HttpResponse, ApiError> {
+    let outcome = state
+        .lookup
+        .lookup(caller_id)
+        .await
+        .map_err(ApiError::StoreUnavailable)?;
+    req.extensions_mut().insert(LookupLogFields {
+        outcome: outcome.label(),
+        number: outcome.masked_number(),
+    });
+    let known = matches!(outcome, LookupOutcome::Found { .. });
+    if !known && state.unknown_status == UnknownStatus::NotFound {
+        return Err(ApiError::CustomerNotFound);
+    }
+    Ok(HttpResponse::Ok()
+        // The answer names a customer: no cache on the way may keep it.
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .json(state.lookup.answer(&outcome)))
+}
+
+/// Reads the body up to `limit` bytes; the Content-Length is checked first so an honest
+/// oversized request is refused before any of it is read.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: u64,
+) -> Result<web::BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::UnreadableBody(e.to_string()))?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The caller ID from a JSON body. Genesys sends `application/json`; the body is read as JSON
+/// whatever the Content-Type says, so a hand-made `curl -d` works too.
+fn caller_id_from_json(body: &[u8]) -> Result<String, ApiError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let Value::Object(mut fields) = value else {
+        return Err(ApiError::BodyNotAnObject(json_kind(&value)));
+    };
+    match fields.remove("phoneNumber") {
+        None | Some(Value::Null) => Err(ApiError::MissingPhoneNumber),
+        Some(Value::String(text)) => non_blank(text),
+        // A template that forgot the quotes around ${input.phoneNumber} sends digits as a number.
+        Some(Value::Number(number)) if number.is_u64() => Ok(number.to_string()),
+        Some(other) => Err(ApiError::PhoneNumberNotAString(json_kind(&other))),
+    }
+}
+
+/// The caller ID from the query string. A literal leading `+` is kept as a plus: people type
+/// `?phoneNumber=+15551234567`, and form decoding would turn it into a space. Any other `+`
+/// is a space, as form encoding says.
+fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
+    let mut found = None;
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name: String = form_urlencoded::parse(name.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .collect();
+        if name != "phoneNumber" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(ApiError::MalformedQuery(
+                "phoneNumber is given more than once".into(),
+            ));
+        }
+        let value = match value.strip_prefix('+') {
+            Some(rest) => format!("%2B{rest}"),
+            None => value.to_owned(),
+        };
+        // `parse` reads `k=v` pairs; feed it the value alone under a dummy key.
+        let decoded = form_urlencoded::parse(format!("v={value}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        found = Some(decoded);
+    }
+    non_blank(found.ok_or(ApiError::MissingPhoneNumber)?)
+}
+
+fn non_blank(text: String) -> Result<String, ApiError> {
+    if text.trim().is_empty() {
+        Err(ApiError::BlankPhoneNumber)
+    } else {
+        Ok(text)
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_keeps_a_typed_leading_plus_and_decodes_the_rest() {
+        assert_eq!(
+            caller_id_from_query("phoneNumber=+15551234567").unwrap(),
+            "+15551234567"
+        );
+        assert_eq!(
+            caller_id_from_query("phoneNumber=%2B15551234567").unwrap(),
+            "+15551234567"
+        );
+        assert_eq!(
+            caller_id_from_query("x=1&phoneNumber=555+123+4567").unwrap(),
+            "555 123 4567"
+        );
+        assert_eq!(
+            caller_id_from_query("phoneNumber=tel%3A%2B1555").unwrap(),
+            "tel:+1555"
+        );
+        assert!(matches!(
+            caller_id_from_query("phonenumber=1"),
+            Err(ApiError::MissingPhoneNumber)
+        ));
+        assert!(matches!(
+            caller_id_from_query("phoneNumber=%20"),
+            Err(ApiError::BlankPhoneNumber)
+        ));
+        assert!(matches!(
+            caller_id_from_query("phoneNumber=1&phoneNumber=2"),
+            Err(ApiError::MalformedQuery(_))
+        ));
+    }
+
+    #[test]
+    fn json_body_rules() {
+        assert_eq!(
+            caller_id_from_json(br#"{"phoneNumber":"tel:+1555","other":1}"#).unwrap(),
+            "tel:+1555"
+        );
+        assert_eq!(
+            caller_id_from_json(br#"{"phoneNumber":15551234567}"#).unwrap(),
+            "15551234567"
+        );
+        assert!(matches!(
+            caller_id_from_json(br#"{"phoneNumber":null}"#),
+            Err(ApiError::MissingPhoneNumber)
+        ));
+        assert!(matches!(
+            caller_id_from_json(br#"{"phoneNumber":"  "}"#),
+            Err(ApiError::BlankPhoneNumber)
+        ));
+        assert!(matches!(
+            caller_id_from_json(br#"{"phoneNumber":-1}"#),
+            Err(ApiError::PhoneNumberNotAString("a number"))
+        ));
+        assert!(matches!(
+            caller_id_from_json(br#"["+1555"]"#),
+            Err(ApiError::BodyNotAnObject("an array"))
+        ));
+        assert!(matches!(
+            caller_id_from_json(b"{\"phoneNumber\":"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        let deep = "[".repeat(10_000);
+        assert!(matches!(
+            caller_id_from_json(deep.as_bytes()),
+            Err(ApiError::MalformedJson(_))
+        ));
+    }
+}

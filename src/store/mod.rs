@@ -1,0 +1,300 @@
+//! The customer store: one API over SQLite (embedded default) and Postgres. All SQL lives here.
+//!
+//! Both backends accept `$1`-style parameters and the same statements, so each query is written
+//! once and `on_pool!` runs it against whichever pool is configured (each arm is type-checked
+//! against its own driver).
+
+mod url;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use self::url::{Backend, DatabaseUrl};
+use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
+
+/// How long a caller waits for a pooled connection before the store counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+    )]
+    UnsupportedUrl(String),
+    #[error("cannot create the folder {path} for the SQLite database: {source}")]
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("migrating the database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("phone number {number} already belongs to customer {owner}")]
+    NumberTaken { number: E164, owner: String },
+    #[error("a stored customer is invalid ({0}); fix the row in the database")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// Pool settings that are the operator's to choose.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+}
+
+/// What a write did, customer by customer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub phone_numbers: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum CustomerStore {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            CustomerStore::Sqlite($pool) => $body,
+            CustomerStore::Postgres($pool) => $body,
+        }
+    };
+}
+
+const FIND_BY_NUMBER: &str = "\
+    SELECT c.customer_id, c.name, c.loyalty_points, c.is_vip \
+    FROM phone_numbers p JOIN customers c ON c.customer_id = p.customer_id \
+    WHERE p.e164 = $1";
+
+const UPDATE_IF_CHANGED: &str = "\
+    UPDATE customers SET name = $2, loyalty_points = $3, is_vip = $4, updated_at = CURRENT_TIMESTAMP \
+    WHERE customer_id = $1 AND (name <> $2 OR loyalty_points <> $3 OR is_vip <> $4)";
+
+const INSERT_IF_ABSENT: &str = "\
+    INSERT INTO customers (customer_id, name, loyalty_points, is_vip) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (customer_id) DO NOTHING";
+
+const DELETE_NUMBERS: &str = "DELETE FROM phone_numbers WHERE customer_id = $1";
+
+const INSERT_NUMBER_IF_FREE: &str = "\
+    INSERT INTO phone_numbers (e164, customer_id) VALUES ($1, $2) ON CONFLICT (e164) DO NOTHING";
+
+const NUMBER_OWNER: &str = "SELECT customer_id FROM phone_numbers WHERE e164 = $1";
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    customer_id: String,
+    name: String,
+    loyalty_points: i64,
+    is_vip: bool,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = StoreError;
+
+    fn try_from(row: CustomerRow) -> Result<Self, Self::Error> {
+        let corrupt = |e: crate::domain::FieldError| StoreError::Corrupt(e.0);
+        Ok(Customer {
+            id: CustomerId::parse(&row.customer_id).map_err(corrupt)?,
+            name: CustomerName::parse(&row.name).map_err(corrupt)?,
+            loyalty_points: LoyaltyPoints::new(row.loyalty_points).map_err(corrupt)?,
+            is_vip: row.is_vip,
+        })
+    }
+}
+
+impl CustomerStore {
+    /// Opens a pool. A SQLite file and its folder are created when missing.
+    pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            url: url.to_string(),
+            source,
+        };
+        match url.backend() {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .map_err(connect_error)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(ACQUIRE_TIMEOUT);
+                create_parent_folder(options.get_filename())?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections.max(1))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url.expose())
+                    .map_err(connect_error)?
+                    .application_name("customer-lookup");
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections.max(1))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations under `migrations/<backend>` that have not run yet (on Postgres
+    /// under an advisory lock, so instances starting together do not race).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the store answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn find_by_number(&self, number: &E164) -> Result<Option<Customer>, StoreError> {
+        let row: Option<CustomerRow> = on_pool!(self, pool => {
+            sqlx::query_as(FIND_BY_NUMBER).bind(number.as_str()).fetch_optional(pool).await
+        })?;
+        row.map(Customer::try_from).transpose()
+    }
+
+    /// Adds or updates each customer by `customer_id` and replaces their numbers, all in one
+    /// transaction: on any error (such as a number owned by a customer outside `records`)
+    /// nothing is written.
+    pub async fn upsert(&self, records: &[CustomerRecord]) -> Result<WriteSummary, StoreError> {
+        let mut summary = WriteSummary::default();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for record in records {
+                let c = &record.customer;
+                let updated = sqlx::query(UPDATE_IF_CHANGED)
+                    .bind(c.id.as_str())
+                    .bind(c.name.as_str())
+                    .bind(c.loyalty_points.value())
+                    .bind(c.is_vip)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let inserted = if updated == 0 {
+                    sqlx::query(INSERT_IF_ABSENT)
+                        .bind(c.id.as_str())
+                        .bind(c.name.as_str())
+                        .bind(c.loyalty_points.value())
+                        .bind(c.is_vip)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                } else {
+                    0
+                };
+                match (updated, inserted) {
+                    (0, 0) => summary.unchanged += 1,
+                    (0, _) => summary.inserted += 1,
+                    _ => summary.updated += 1,
+                }
+                sqlx::query(DELETE_NUMBERS).bind(c.id.as_str()).execute(&mut *tx).await?;
+            }
+            // Numbers go in after every listed customer has let go of theirs, so numbers may
+            // move between customers of the same batch.
+            for record in records {
+                for number in &record.phone_numbers {
+                    let added = sqlx::query(INSERT_NUMBER_IF_FREE)
+                        .bind(number.as_str())
+                        .bind(record.customer.id.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if added == 0 {
+                        let owner: String = sqlx::query_scalar(NUMBER_OWNER)
+                            .bind(number.as_str())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        return Err(StoreError::NumberTaken { number: number.clone(), owner });
+                    }
+                    summary.phone_numbers += 1;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(summary)
+    }
+
+    /// Inserts the customers that are not there yet and the numbers nobody owns yet; leaves
+    /// existing rows alone, so running it again changes nothing.
+    pub async fn insert_missing(
+        &self,
+        records: &[CustomerRecord],
+    ) -> Result<WriteSummary, StoreError> {
+        let mut summary = WriteSummary::default();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for record in records {
+                let c = &record.customer;
+                let inserted = sqlx::query(INSERT_IF_ABSENT)
+                    .bind(c.id.as_str())
+                    .bind(c.name.as_str())
+                    .bind(c.loyalty_points.value())
+                    .bind(c.is_vip)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                summary.inserted += 1;
+                for number in &record.phone_numbers {
+                    summary.phone_numbers += sqlx::query(INSERT_NUMBER_IF_FREE)
+                        .bind(number.as_str())
+                        .bind(c.id.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(summary)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+fn create_parent_folder(file: &Path) -> Result<(), StoreError> {
+    let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
+        path: folder.display().to_string(),
+        source,
+    })
+}

@@ -1,0 +1,319 @@
+//! The subcommands as an operator runs them: `migrate`, `import`, `lookup`, and `serve`'s logs.
+
+use std::io::Write;
+use std::process::Output;
+
+use crate::helpers::{ALICE, Backend, ServeProcess, TestDatabase, UNKNOWN, binary, json};
+use crate::on_both_backends;
+
+on_both_backends!(
+    import_then_lookup_finds_customers_by_any_of_their_numbers,
+    reimport_updates_by_customer_id_and_replaces_numbers,
+    a_bad_row_fails_the_whole_import_and_writes_nothing,
+    a_number_owned_by_a_customer_outside_the_file_is_refused,
+);
+
+const HEADER: &str = "customer_id,name,loyalty_points,is_vip,phone_numbers\n";
+
+fn csv_file(rows: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(format!("{HEADER}{rows}").as_bytes())
+        .unwrap();
+    file
+}
+
+fn run(db: &TestDatabase, args: &[&str]) -> Output {
+    binary()
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn lookup_json(db: &TestDatabase, caller_id: &str) -> serde_json::Value {
+    let output = run(db, &["lookup", caller_id]);
+    assert!(
+        output.status.success(),
+        "lookup {caller_id}: {}",
+        stderr(&output)
+    );
+    serde_json::from_str(stdout(&output).trim()).expect("lookup prints JSON")
+}
+
+async fn import_then_lookup_finds_customers_by_any_of_their_numbers(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let file = csv_file(
+        "C-100,Carol Diaz,42,yes,(555) 000-1111;tel:+1-555-000-2222\n\
+         C-200,\"Dan O'Neil, Jr.\",0,false,+44 20 7946 0958\n",
+    );
+    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stdout(&output);
+    assert!(summary.contains("imported 2 customers"), "{summary}");
+    assert!(
+        summary.contains("2 new, 0 updated, 0 unchanged; 3 phone numbers"),
+        "{summary}"
+    );
+
+    let carol = serde_json::json!({"customer_id": "C-100", "name": "Carol Diaz", "loyalty_points": 42, "is_vip": true});
+    assert_eq!(lookup_json(&db, "+15550001111"), carol);
+    assert_eq!(lookup_json(&db, "sip:5550002222@pbx"), carol);
+    assert_eq!(
+        lookup_json(&db, "011 44 20 7946 0958")["name"],
+        "Dan O'Neil, Jr."
+    );
+    assert_eq!(lookup_json(&db, "+15559999999"), json(UNKNOWN));
+    assert_eq!(lookup_json(&db, "anonymous"), json(UNKNOWN));
+}
+
+async fn reimport_updates_by_customer_id_and_replaces_numbers(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let first = csv_file("C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000002\n");
+    assert!(
+        run(&db, &["import", first.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let same = run(&db, &["import", first.path().to_str().unwrap()]);
+    assert!(
+        stdout(&same).contains("0 new, 0 updated, 2 unchanged"),
+        "{}",
+        stdout(&same)
+    );
+
+    // Ann gets more points and a new number; Bo takes over Ann's old number.
+    let second =
+        csv_file("C-1,Ann,11,true,+15550000009\nC-2,Bo,20,false,+15550000002;+15550000001\n");
+    let output = run(&db, &["import", second.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("0 new, 1 updated, 1 unchanged; 3 phone numbers"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(lookup_json(&db, "+15550000009")["loyalty_points"], 11);
+    assert_eq!(lookup_json(&db, "+15550000001")["customer_id"], "C-2");
+}
+
+async fn a_bad_row_fails_the_whole_import_and_writes_nothing(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let file = csv_file(
+        "C-1,Ann,10,true,+15550000001\n\
+         C-2,Bo,lots,false,+15550000002\n\
+         C-3,Cy,30,false,555-0003\n\
+         C-4,Di,40,maybe,+15550000004\n",
+    );
+    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("line 3: loyalty_points must be"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("line 4: phone number \"555-0003\" is not usable"),
+        "{errors}"
+    );
+    assert!(errors.contains("line 5: is_vip must be"), "{errors}");
+    assert!(errors.contains("nothing was written"), "{errors}");
+    assert_eq!(
+        lookup_json(&db, "+15550000001"),
+        json(UNKNOWN),
+        "line 2 must not have been written"
+    );
+}
+
+async fn a_number_owned_by_a_customer_outside_the_file_is_refused(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let first = csv_file("C-1,Ann,10,true,+15550000001\n");
+    assert!(
+        run(&db, &["import", first.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let second = csv_file("C-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,(555) 000-0001\n");
+    let output = run(&db, &["import", second.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("line 3: phone number +15550000001 already belongs to customer C-1"),
+        "{errors}"
+    );
+    assert_eq!(
+        lookup_json(&db, "+15550000002"),
+        json(UNKNOWN),
+        "the transaction must roll back"
+    );
+    assert_eq!(lookup_json(&db, "+15550000001")["customer_id"], "C-1");
+}
+
+#[test]
+fn with_no_database_configured_commands_use_the_embedded_sqlite_file() {
+    let folder = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = binary()
+            .current_dir(folder.path())
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stdout(&output).contains("up to date (sqlite)"),
+            "{}",
+            stdout(&output)
+        );
+    }
+    assert!(folder.path().join("data/customers.db").is_file());
+}
+
+#[test]
+fn default_region_comes_from_the_environment() {
+    let folder = tempfile::tempdir().unwrap();
+    let csv = folder.path().join("gb.csv");
+    std::fs::write(&csv, format!("{HEADER}G-1,Gwen,1,no,020 7946 0958\n")).unwrap();
+    let db = format!("sqlite://{}", folder.path().join("gb.db").display());
+    let output = binary()
+        .env("LOOKUP_DEFAULT_REGION", "GB")
+        .env("DATABASE_URL", &db)
+        .arg("import")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Under US rules "020 7946 0958" is no number; the env var made it a London one.
+    let output = binary()
+        .env("DATABASE_URL", &db)
+        .args(["lookup", "+44 20 7946 0958"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["customer_id"],
+        "G-1"
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_clear_message() {
+    let output = binary()
+        .args(["--database-url", "mysql://root@localhost/db", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("unsupported database URL"),
+        "{}",
+        stderr(&output)
+    );
+    let output = binary()
+        .env("LOOKUP_DEFAULT_REGION", "XX")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("ISO 3166-1"),
+        "{}",
+        stderr(&output)
+    );
+    let output = binary()
+        .args(["import", "/nonexistent/file.csv"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("cannot open /nonexistent/file.csv"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Numbers are personal data: the request log shows them masked, never whole, and never the
+/// query string that carried them.
+#[tokio::test]
+async fn serve_logs_one_line_per_request_with_the_number_masked() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = binary();
+    command.current_dir(folder.path()).args([
+        "serve",
+        "--demo-data",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+    ]);
+    let mut server = ServeProcess::start(command);
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/lookup", server.base);
+    let found = client
+        .post(&url)
+        .json(&serde_json::json!({"phoneNumber": "+15551234567"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        found.json::<serde_json::Value>().await.unwrap(),
+        json(ALICE)
+    );
+    client
+        .get(format!("{url}?phoneNumber=%2B15550001234"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(&url)
+        .json(&serde_json::json!({"phoneNumber": "Restricted"}))
+        .send()
+        .await
+        .unwrap();
+    client.post(&url).body("{}").send().await.unwrap();
+
+    let log = server.drain_log().join("\n");
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains(" request ")).collect();
+    assert_eq!(requests.len(), 4, "{log}");
+    assert!(
+        requests[0].contains("status=200") && requests[0].contains("outcome=found"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].contains("number=+1555•••4567") && requests[0].contains("latency_ms="),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1].contains("outcome=unknown") && requests[1].contains("number=+1555•••1234"),
+        "{}",
+        requests[1]
+    );
+    assert!(
+        requests[1].contains("path=/api/v1/lookup ") && !requests[1].contains('?'),
+        "{}",
+        requests[1]
+    );
+    assert!(
+        requests[2].contains("outcome=invalid") && requests[2].contains("(withheld)"),
+        "{}",
+        requests[2]
+    );
+    assert!(
+        requests[3].contains("status=400") && requests[3].contains("error=missing_phone_number"),
+        "{}",
+        requests[3]
+    );
+    for whole in ["5551234567", "5550001234"] {
+        assert!(
+            !log.contains(whole),
+            "a whole number reached the log:\n{log}"
+        );
+    }
+}

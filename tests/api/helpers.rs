@@ -1,0 +1,323 @@
+//! Starting the real service on port 0 against a fresh database, on SQLite or Postgres.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Once, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use customer_lookup::config::{Cli, Command as CliCommand};
+use customer_lookup::http::Application;
+use sqlx::Connection;
+use tempfile::TempDir;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn(Backend)` once on SQLite and once on Postgres.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if $crate::helpers::postgres_url().is_some() {
+                        super::$test($crate::helpers::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// `TEST_POSTGRES_URL`, or `None` after saying loudly (once, past the test harness's output
+/// capture) that the Postgres half of the suite is skipped.
+pub fn postgres_url() -> Option<String> {
+    static WARN: Once = Once::new();
+    let url = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        WARN.call_once(|| {
+            let banner = "\n\
+                ************************************************************************\n\
+                * POSTGRES TESTS SKIPPED: TEST_POSTGRES_URL is not set.                *\n\
+                * Only the SQLite backend was tested. To cover both (as CI does), run: *\n\
+                *   TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \\    *\n\
+                *     cargo test                                                       *\n\
+                ************************************************************************\n";
+            let _ = std::io::stderr().write_all(banner.as_bytes());
+        });
+    }
+    url
+}
+
+/// A database that exists for one test: a SQLite file in a temporary folder, or a Postgres
+/// database created for the test and dropped when it ends.
+pub struct TestDatabase {
+    pub url: String,
+    postgres: Option<(String, String)>, // (admin URL, database name)
+    _folder: TempDir,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        let folder = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", folder.path().join("customers.db").display());
+                Self {
+                    url,
+                    postgres: None,
+                    _folder: folder,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_url().expect("TEST_POSTGRES_URL is set");
+                let name = unique_database_name();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let mut url = url::Url::parse(&admin).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    postgres: Some((admin, name)),
+                    _folder: folder,
+                }
+            }
+        }
+    }
+
+    /// Runs SQL as the Postgres superuser against the server holding this database.
+    pub async fn admin_sql(&self, sql: String) {
+        let (admin, _) = self.postgres.as_ref().expect("a Postgres test database");
+        let mut conn = sqlx::PgConnection::connect(admin)
+            .await
+            .expect("admin connection");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .expect("admin SQL");
+        conn.close().await.ok();
+    }
+
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, name)| name.as_str())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop may run inside the test's runtime, which cannot be blocked on: use a thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+fn unique_database_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "cl_test_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The real application, started in this process on 127.0.0.1 and a free port.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the service on a fresh database with `--demo-data` and any extra `serve` flags.
+    pub async fn spawn(backend: Backend, extra: &[&str]) -> Self {
+        let db = TestDatabase::new(backend).await;
+        Self::spawn_on(db, extra).await
+    }
+
+    pub async fn spawn_on(db: TestDatabase, extra: &[&str]) -> Self {
+        let address = start_server(&db.url, extra).await;
+        Self {
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            db,
+        }
+    }
+
+    pub async fn post_json(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.post_raw(body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/lookup", self.base))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path_and_query}", self.base))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// Builds the app exactly as `customer-lookup serve` would from these arguments, runs it in
+/// the background, and returns where it listens.
+pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::SocketAddr {
+    let mut args = vec![
+        "customer-lookup",
+        "--database-url",
+        database_url,
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+        "--demo-data",
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(&args).expect("valid arguments");
+    let CliCommand::Serve(serve) = &cli.command else {
+        unreachable!("serve")
+    };
+    let app = Application::build(&cli.common, serve)
+        .await
+        .expect("application starts");
+    let address = app.address();
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+pub const ALICE: &str =
+    r#"{"customer_id":"CUST-001","name":"Alice Smith","loyalty_points":1500,"is_vip":true}"#;
+pub const BOB: &str =
+    r#"{"customer_id":"CUST-002","name":"Bob Jones","loyalty_points":200,"is_vip":false}"#;
+pub const UNKNOWN: &str =
+    r#"{"customer_id":"UNKNOWN","name":"Unknown Customer","loyalty_points":0,"is_vip":false}"#;
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+/// The binary under test, with no configuration inherited from the developer's environment.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_customer-lookup"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LOOKUP_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A `customer-lookup serve` child process; killed when dropped.
+pub struct ServeProcess {
+    child: Child,
+    pub base: String,
+    lines: mpsc::Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl ServeProcess {
+    /// Starts `command` (already holding `serve` and its configuration) and waits for the
+    /// "listening on" log line.
+    pub fn start(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut process = Self {
+            child,
+            base: String::new(),
+            lines,
+            log: Vec::new(),
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while process.base.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = process.lines.recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "no 'listening on' line within 30 s; log so far:\n{}",
+                    process.log.join("\n")
+                )
+            });
+            if let Some(url) = line.split("listening on ").nth(1) {
+                process.base = url.split_whitespace().next().unwrap_or_default().to_owned();
+            }
+            process.log.push(line);
+        }
+        process
+    }
+
+    /// Log lines written so far (waits briefly for the ones in flight).
+    pub fn drain_log(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(300)) {
+            self.log.push(line);
+        }
+        &self.log
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

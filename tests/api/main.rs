@@ -1,0 +1,10 @@
+//! The service over real sockets against real databases. Every test in an `on_both_backends!`
+//! list runs on SQLite and on Postgres (when TEST_POSTGRES_URL is set).
+
+mod helpers;
+
+mod cli;
+mod compose;
+mod errors;
+mod health;
+mod lookup;
