@@ -86,7 +86,7 @@ async fn import(common: &CommonArgs, args: &ImportArgs) -> anyhow::Result<ExitCo
         Err(other) => return Err(other.into()),
     };
     println!(
-        "imported {} customers from {source}: {} new, {} updated, {} unchanged; {} phone numbers ({:.2} s)",
+        "imported {} customer(s) from {source}: {} new, {} updated, {} unchanged; {} phone numbers ({:.2} s)",
         records.len(),
         summary.inserted,
         summary.updated,

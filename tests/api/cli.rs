@@ -58,7 +58,7 @@ async fn import_then_lookup_finds_customers_by_any_of_their_numbers(backend: Bac
     let output = run(&db, &["import", file.path().to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let summary = stdout(&output);
-    assert!(summary.contains("imported 2 customers"), "{summary}");
+    assert!(summary.contains("imported 2 customer(s)"), "{summary}");
     assert!(
         summary.contains("2 new, 0 updated, 0 unchanged; 3 phone numbers"),
         "{summary}"
@@ -316,4 +316,37 @@ async fn serve_logs_one_line_per_request_with_the_number_masked() {
             "a whole number reached the log:\n{log}"
         );
     }
+}
+
+#[test]
+fn import_reads_standard_input_when_the_file_is_a_dash() {
+    let folder = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", folder.path().join("stdin.db").display());
+    let mut child = binary()
+        .args(["--database-url", &db, "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{HEADER}S-1,Sam,3,no,+15550004444\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        stdout(&output).contains("imported 1 customer(s) from -"),
+        "{}",
+        stdout(&output)
+    );
+    let output = binary()
+        .args(["--database-url", &db, "lookup", "5550004444"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["customer_id"],
+        "S-1"
+    );
 }
