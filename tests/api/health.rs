@@ -3,7 +3,10 @@
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(health_and_readiness_are_200_json_when_all_is_well);
+on_both_backends!(
+    health_and_readiness_are_200_json_when_all_is_well,
+    no_migrate_leaves_the_schema_to_the_migrate_command,
+);
 
 async fn health_and_readiness_are_200_json_when_all_is_well(backend: Backend) {
     let app = TestApp::spawn(backend, &[]).await;
@@ -73,5 +76,60 @@ async fn postgres_outage_is_503_then_recovers() {
     assert_eq!(
         lookup.json::<serde_json::Value>().await.unwrap()["customer_id"],
         "CUST-001"
+    );
+}
+
+/// `--no-migrate` on an empty database: lookups fail cleanly (503, not a crash) until
+/// `customer-lookup migrate` has run, then work without a restart.
+async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
+    let db = crate::helpers::TestDatabase::new(backend).await;
+    let cli = <customer_lookup::config::Cli as clap::Parser>::try_parse_from([
+        "customer-lookup",
+        "--database-url",
+        &db.url,
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+        "--no-migrate",
+    ])
+    .unwrap();
+    let customer_lookup::config::Command::Serve(serve) = &cli.command else {
+        unreachable!()
+    };
+    let app = customer_lookup::http::Application::build(&cli.common, serve)
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let lookup = || {
+        client
+            .get(format!("{base}/api/v1/lookup?phoneNumber=%2B15551234567"))
+            .send()
+    };
+
+    let response = lookup().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["error"],
+        "store_unavailable"
+    );
+
+    let output = crate::helpers::binary()
+        .args(["--database-url", &db.url, "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let response = lookup().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["customer_id"],
+        "UNKNOWN"
     );
 }
