@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::config::{Cli, Command, CommonArgs, ImportArgs, LookupArgs, ServeArgs, UnknownStatus};
+use crate::config::{
+    Cli, Command, CommonArgs, GenCertArgs, ImportArgs, LookupArgs, ServeArgs, UnknownStatus,
+};
 use crate::http::Application;
 use crate::import::{ImportRow, RowError, read_csv};
 use crate::lookup::{Lookup, LookupOutcome};
@@ -22,7 +24,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => migrate(&cli.common).await,
         Command::Import(import) => self::import(&cli.common, &import).await,
         Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
+        Command::GenCert(args) => gen_cert(&args),
     }
+}
+
+fn gen_cert(args: &GenCertArgs) -> anyhow::Result<ExitCode> {
+    let (cert_path, key_path) = (args.out_dir.join("cert.pem"), args.out_dir.join("key.pem"));
+    for path in [&cert_path, &key_path] {
+        if path.exists() && !args.force {
+            anyhow::bail!("{} exists; pass --force to replace it", path.display());
+        }
+    }
+    let (cert, key) = crate::tls::self_signed(&args.hosts)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
+    std::fs::write(&cert_path, cert)
+        .with_context(|| format!("cannot write {}", cert_path.display()))?;
+    write_private(&key_path, key.as_bytes())
+        .with_context(|| format!("cannot write {}", key_path.display()))?;
+    println!(
+        "wrote {} and {} (valid for {})",
+        cert_path.display(),
+        key_path.display(),
+        args.hosts.join(", ")
+    );
+    println!(
+        "serve with: customer-lookup serve --tls-cert {} --tls-key {}",
+        cert_path.display(),
+        key_path.display()
+    );
+    println!(
+        "note: this certificate is self-signed, for local HTTPS testing only. Genesys Cloud calls only \
+         endpoints with a publicly trusted certificate: use a tunnel (ngrok, cloudflared) or a real certificate for it."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The private key is readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
 }
 
 async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<ExitCode> {

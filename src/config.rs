@@ -3,11 +3,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use bytesize::ByteSize;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use ipnet::IpNet;
+
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
+use crate::http::auth::{ApiKey, BasicCredential};
+use crate::http::client_addr::parse_network;
 use crate::normalise::Region;
 
 #[derive(Debug, Parser)]
@@ -33,6 +38,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the JSON answer the service would give for a caller ID.
     Lookup(LookupArgs),
+    /// Write a self-signed certificate and key (cert.pem, key.pem) for local HTTPS testing.
+    GenCert(GenCertArgs),
 }
 
 /// Options every command shares.
@@ -94,6 +101,68 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub unknown: UnknownCallerArgs,
+
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// TLS, credentials and abuse limits: what makes `serve` safe to expose.
+#[derive(Debug, Clone, Args)]
+pub struct EdgeArgs {
+    /// PEM certificate chain for HTTPS (with --tls-key); re-read on SIGHUP. Without it, plain HTTP (for use behind a TLS tunnel or proxy).
+    #[arg(long, env = "LOOKUP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "LOOKUP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Accepted API key, sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`; repeat to rotate. `sha256:<hex>` gives the key's SHA-256 instead of the key.
+    #[arg(long = "api-key", env = "LOOKUP_API_KEYS", value_delimiter = ',', value_parser = ApiKey::parse, hide_env_values = true)]
+    pub api_keys: Vec<ApiKey>,
+
+    /// Accepted HTTP Basic credential `user:password` (or `user:sha256:<hex>`); repeatable.
+    #[arg(long = "basic-auth", env = "LOOKUP_BASIC_AUTH", value_delimiter = ',', value_parser = BasicCredential::parse, hide_env_values = true)]
+    pub basic_auth: Vec<BasicCredential>,
+
+    /// Serve lookups without credentials on a non-loopback address (only behind something that authenticates).
+    #[arg(long, env = "LOOKUP_ALLOW_UNAUTHENTICATED")]
+    pub allow_unauthenticated: bool,
+
+    /// Requests per second per client address (bursts of the same size); 0 turns the limit off.
+    #[arg(long, env = "LOOKUP_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+
+    /// Only clients in this network may call the API (e.g. Genesys Cloud's egress ranges); repeatable. Default: any.
+    #[arg(long = "allow-cidr", env = "LOOKUP_ALLOW_CIDRS", value_delimiter = ',', value_parser = parse_network)]
+    pub allow_cidrs: Vec<IpNet>,
+
+    /// Proxy (IP or CIDR) whose X-Forwarded-For / Forwarded headers name the real client; repeatable. Default: none, headers ignored.
+    #[arg(long = "trusted-proxy", env = "LOOKUP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// A client must send its whole request within this time, or it is dropped (408).
+    #[arg(long, env = "LOOKUP_REQUEST_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Most connections open at once (across all workers); more wait in the backlog.
+    #[arg(long, env = "LOOKUP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenCertArgs {
+    /// Folder to write cert.pem and key.pem into (created when missing).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+
+    /// DNS name or IP address the certificate is valid for; repeatable.
+    #[arg(long = "host", default_values = ["localhost", "127.0.0.1", "::1"])]
+    pub hosts: Vec<String>,
+
+    /// Replace cert.pem and key.pem if they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -182,10 +251,21 @@ mod tests {
         assert!(serve.bind.ip().is_loopback());
         assert_eq!(serve.max_body.as_u64(), 16 * 1024);
         assert_eq!(serve.unknown.unknown_status, UnknownStatus::Ok);
+        assert!(serve.edge.api_keys.is_empty() && serve.edge.basic_auth.is_empty());
+        assert!(!serve.edge.allow_unauthenticated && serve.edge.trusted_proxies.is_empty());
+        assert_eq!(serve.edge.rate_limit, 100);
+        assert_eq!(serve.edge.request_timeout, Duration::from_secs(5));
         assert_eq!(
             serde_json::to_value(serve.unknown.answer()).unwrap(),
             serde_json::json!({"customer_id":"UNKNOWN","name":"Unknown Customer","loyalty_points":0,"is_vip":false})
         );
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let err =
+            Cli::try_parse_from(["customer-lookup", "serve", "--tls-cert", "c.pem"]).unwrap_err();
+        assert!(err.to_string().contains("--tls-key"), "{err}");
     }
 
     #[test]

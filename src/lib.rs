@@ -13,3 +13,4 @@ pub mod lookup;
 pub mod normalise;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

@@ -37,6 +37,16 @@ pub enum ApiError {
     MethodNotAllowed { allowed: &'static str },
     #[error("no customer has this phone number")]
     CustomerNotFound,
+    #[error(
+        "credentials missing or not accepted: send Authorization: Bearer <key>, X-API-Key: <key>, or HTTP Basic"
+    )]
+    Unauthorized { challenge: String },
+    #[error("this client's network is not allowed to use the service")]
+    ForbiddenNetwork,
+    #[error("too many requests from this client; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the request was not received completely in time")]
+    RequestTimeout,
     #[error("the customer store is not answering; try again shortly")]
     StoreUnavailable(#[source] StoreError),
 }
@@ -56,6 +66,10 @@ impl ApiError {
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::CustomerNotFound => "customer_not_found",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::ForbiddenNetwork => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::RequestTimeout => "request_timeout",
             Self::StoreUnavailable(_) => "store_unavailable",
         }
     }
@@ -80,6 +94,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::ForbiddenNetwork => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -90,8 +108,17 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let Self::MethodNotAllowed { allowed } = self {
-            response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+        match self {
+            Self::MethodNotAllowed { allowed } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+            }
+            Self::Unauthorized { challenge } => {
+                response.insert_header((header::WWW_AUTHENTICATE, challenge.as_str()));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorBody {
             error: self.code(),

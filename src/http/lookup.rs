@@ -24,7 +24,12 @@ pub async fn lookup_post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(&req, payload, state.max_body).await?;
+    let body = tokio::time::timeout(
+        state.request_timeout,
+        read_body(&req, payload, state.max_body),
+    )
+    .await
+    .map_err(|_| ApiError::RequestTimeout)??;
     let caller_id = caller_id_from_json(&body)?;
     answer(&req, &state, &caller_id).await
 }

@@ -1,18 +1,27 @@
 //! The HTTP edge: routes, the request log, and `Application`, which `serve` and the tests both
 //! use to start the real service.
 
+pub mod auth;
+pub mod client_addr;
+mod edge;
 mod error;
 mod health;
 mod lookup;
+mod rate_limit;
 mod request_log;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 
+use self::auth::Credentials;
+use self::edge::EdgePolicy;
 pub use self::error::ApiError;
-use crate::config::{CommonArgs, ServeArgs, UnknownStatus};
+use self::rate_limit::ClientRateLimit;
+use crate::config::{CommonArgs, EdgeArgs, ServeArgs, UnknownStatus};
 use crate::lookup::Lookup;
 use crate::normalise::PhoneNormaliser;
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings};
@@ -22,6 +31,8 @@ pub struct AppState {
     pub lookup: Lookup,
     pub unknown_status: UnknownStatus,
     pub max_body: u64,
+    /// How long a client may take to send its body.
+    pub request_timeout: Duration,
 }
 
 /// A service that is listening and ready to be run.
@@ -51,8 +62,17 @@ impl Application {
             demo_data = serve.demo_data,
             unknown_status = %serve.unknown.unknown_status,
             unknown_answer = %serde_json::to_string(&serve.unknown.answer())?,
+            tls = serve.edge.tls_cert.is_some(),
+            api_keys = serve.edge.api_keys.len(),
+            basic_auth_users = serve.edge.basic_auth.len(),
+            rate_limit = serve.edge.rate_limit,
+            allow_cidrs = ?serve.edge.allow_cidrs,
+            trusted_proxies = ?serve.edge.trusted_proxies,
+            request_timeout = ?serve.edge.request_timeout,
+            max_connections = serve.edge.max_connections,
             "configuration"
         );
+        let policy = web::Data::new(edge_policy(serve)?);
 
         let normaliser = PhoneNormaliser::new(common.default_region);
         let started = std::time::Instant::now();
@@ -89,10 +109,16 @@ impl Application {
             lookup: Lookup::new(normaliser, store.clone(), serve.unknown.answer()),
             unknown_status: serve.unknown.unknown_status,
             max_body: serve.max_body.as_u64(),
+            request_timeout: serve.edge.request_timeout,
         });
+        forget_idle_clients_periodically(&policy);
+        let app_policy = policy.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(app_policy.clone())
+                .wrap(middleware::from_fn(edge::guard))
+                .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                 .wrap(middleware::from_fn(request_log::log_request))
                 .service(
                     web::resource("/api/v1/lookup")
@@ -113,9 +139,22 @@ impl Application {
                 .default_service(web::to(route_not_found))
         })
         .workers(workers)
-        .listen(listener)?
-        .run();
-        tracing::info!(address = %address, "listening on http://{address}");
+        // Per worker in actix; the flag is for the whole process.
+        .max_connections(serve.edge.max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(serve.edge.request_timeout)
+        .client_disconnect_timeout(Duration::from_secs(1));
+        let (server, scheme) = match (&serve.edge.tls_cert, &serve.edge.tls_key) {
+            (Some(cert), Some(key)) => {
+                let certificate = Arc::new(crate::tls::ReloadableCertificate::load(cert, key)?);
+                tracing::info!(fingerprint = %certificate.fingerprint(), "TLS certificate loaded (SIGHUP reloads it)");
+                crate::tls::reload_on_sighup(Arc::clone(&certificate))?;
+                let config = crate::tls::server_config(certificate)?;
+                (server.listen_rustls_0_23(listener, config)?, "https")
+            }
+            _ => (server.listen(listener)?, "http"),
+        };
+        let server = server.run();
+        tracing::info!(address = %address, "listening on {scheme}://{address}");
         Ok(Self {
             server,
             address,
@@ -138,6 +177,66 @@ impl Application {
         self.store.close().await;
         result
     }
+}
+
+/// Credentials, networks and limits from the flags, refusing a public bind that nobody guards.
+fn edge_policy(serve: &ServeArgs) -> anyhow::Result<EdgePolicy> {
+    let EdgeArgs {
+        api_keys,
+        basic_auth,
+        allow_unauthenticated,
+        ..
+    } = &serve.edge;
+    let credentials = Credentials::new(api_keys.clone(), basic_auth.clone());
+    if credentials.is_empty() {
+        if !serve.bind.ip().is_loopback() && !allow_unauthenticated {
+            anyhow::bail!(
+                "refusing to serve customer data on {} without credentials: anyone who reaches it could look up \
+                 any number. Set --api-key KEY (LOOKUP_API_KEYS) or --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH), \
+                 or pass --allow-unauthenticated if something in front of it authenticates callers",
+                serve.bind
+            );
+        }
+        if serve.bind.ip().is_loopback() {
+            tracing::warn!(
+                "no credentials configured: fine on this machine, but a tunnel (ngrok, cloudflared) makes this port \
+                 public; set --api-key or --basic-auth before opening one"
+            );
+        } else {
+            tracing::warn!(bind = %serve.bind, "serving without credentials (--allow-unauthenticated)");
+        }
+    }
+    let mut challenges = Vec::new();
+    if !api_keys.is_empty() {
+        challenges.push(r#"Bearer realm="customer-lookup""#);
+    }
+    if !basic_auth.is_empty() {
+        challenges.push(r#"Basic realm="customer-lookup", charset="UTF-8""#);
+    }
+    Ok(EdgePolicy {
+        credentials,
+        allowed_networks: serve.edge.allow_cidrs.clone(),
+        trusted_proxies: serve.edge.trusted_proxies.clone(),
+        rate_limit: ClientRateLimit::per_second(serve.edge.rate_limit),
+        challenge: challenges.join(", "),
+    })
+}
+
+/// Keeps the rate limiter's memory to the clients seen lately; stops with the server.
+fn forget_idle_clients_periodically(policy: &web::Data<EdgePolicy>) {
+    let policy = Arc::downgrade(&policy.clone().into_inner());
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            let Some(policy) = policy.upgrade() else {
+                break;
+            };
+            if let Some(limit) = &policy.rate_limit {
+                limit.forget_idle_clients();
+            }
+        }
+    });
 }
 
 async fn lookup_methods_only() -> Result<HttpResponse, ApiError> {

@@ -9,6 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
 use super::ApiError;
+use super::client_addr::ClientAddr;
 
 /// Set by the lookup handler for the log line.
 #[derive(Clone, Debug)]
@@ -38,14 +39,20 @@ pub async fn log_request(
         .extensions()
         .get::<LookupLogFields>()
         .cloned();
+    let client = response
+        .request()
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
     match (fields, error) {
         (Some(LookupLogFields { outcome, number }), error) => {
-            tracing::info!(%method, %path, status, latency_ms, %outcome, %number, error, "request")
+            tracing::info!(%method, %path, status, latency_ms, %client, %outcome, %number, error, "request")
         }
         (None, Some(error)) => {
-            tracing::info!(%method, %path, status, latency_ms, %error, "request")
+            tracing::info!(%method, %path, status, latency_ms, %client, %error, "request")
         }
-        (None, None) => tracing::info!(%method, %path, status, latency_ms, "request"),
+        (None, None) => tracing::info!(%method, %path, status, latency_ms, %client, "request"),
     }
     Ok(response)
 }

@@ -103,15 +103,26 @@ async fn the_service_started_with_the_compose_environment_answers_alice() {
     env.insert("DATABASE_URL".into(), url.to_string());
     env.insert("LOOKUP_BIND".into(), "127.0.0.1:0".into());
 
+    let api_key = env
+        .get("LOOKUP_API_KEYS")
+        .expect("compose configures an API key")
+        .clone();
+
     let mut command = binary();
     command.envs(&env).arg("serve");
     let mut server = ServeProcess::start(command);
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/lookup", server.base))
-        .json(&serde_json::json!({"phoneNumber": "tel:+15551234567"}))
-        .send()
-        .await
-        .unwrap();
+    let lookup = || {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/lookup", server.base))
+            .json(&serde_json::json!({"phoneNumber": "tel:+15551234567"}))
+    };
+    let refused = lookup().send().await.unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "the compose service requires its key"
+    );
+    let response = lookup().header("X-API-Key", &api_key).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<serde_json::Value>().await.unwrap(),
@@ -126,5 +137,9 @@ async fn the_service_started_with_the_compose_environment_answers_alice() {
     assert!(
         password.is_empty() || !log.contains(&password),
         "the database password reached the log:\n{log}"
+    );
+    assert!(
+        !log.contains(&api_key),
+        "the API key reached the log:\n{log}"
     );
 }
