@@ -306,6 +306,35 @@ impl ServeProcess {
         process
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to 10 s for a log line containing `needle`.
+    pub fn wait_for_log(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        if let Some(line) = self.log.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "no log line with {needle:?} within 10 s:\n{}",
+                    self.log.join("\n")
+                )
+            });
+            self.log.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
     /// Log lines written so far (waits briefly for the ones in flight).
     pub fn drain_log(&mut self) -> &[String] {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(300)) {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod cli;
 mod compose;
+mod edge;
 mod errors;
 mod health;
 mod lookup;
