@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::config::{
-    Cli, Command, CommonArgs, GenCertArgs, ImportArgs, LookupArgs, ServeArgs, UnknownStatus,
+    Cli, Command, CommonArgs, ExportActionArgs, ExportFormat, GenCertArgs, ImportArgs, LookupArgs,
+    ServeArgs, UnknownStatus,
 };
 use crate::http::Application;
 use crate::import::{ImportRow, RowError, read_csv};
@@ -25,7 +26,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(import) => self::import(&cli.common, &import).await,
         Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
         Command::GenCert(args) => gen_cert(&args),
+        Command::ExportAction(args) => export_action(&args),
     }
+}
+
+fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
+    use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth, ActionSpec};
+    if args.url.scheme() != "https" {
+        eprintln!(
+            "warning: {} is not https: Genesys Cloud refuses to call plain HTTP endpoints. Put the service \
+             behind a tunnel (ngrok, cloudflared) or serve it with a publicly trusted certificate.",
+            args.url
+        );
+    }
+    let spec = ActionSpec {
+        base_url: args.url.as_str().trim_end_matches('/').to_owned(),
+        auth: args.auth,
+        name: args.name.clone(),
+        category: args.category.clone(),
+        timeout_seconds: args
+            .timeout_seconds
+            .unwrap_or(crate::lookup::WORST_CASE_ANSWER_SECONDS),
+        secure: args.secure,
+        unknown: args.unknown.answer(),
+    };
+    match args.auth {
+        ActionAuth::ApiKey => eprintln!(
+            "In the Web Services Data Actions integration, set Credentials to type \"User Defined\" with a field \
+             named {API_KEY_CREDENTIAL_FIELD} holding one of the service's --api-key values (the plain key, not its sha256)."
+        ),
+        ActionAuth::Basic => eprintln!(
+            "In the Web Services Data Actions integration, set Credentials to type \"Basic Auth\" with a user and \
+             password from the service's --basic-auth; Genesys Cloud adds the Authorization header itself."
+        ),
+        ActionAuth::None => eprintln!(
+            "warning: the action sends no credentials; the service must run with --allow-unauthenticated behind \
+             something else that keeps strangers out."
+        ),
+    }
+    match args.format {
+        ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&spec.to_json())?),
+        ExportFormat::Terraform => print!("{}", spec.to_terraform()),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn gen_cert(args: &GenCertArgs) -> anyhow::Result<ExitCode> {

@@ -40,6 +40,8 @@ pub enum Command {
     Lookup(LookupArgs),
     /// Write a self-signed certificate and key (cert.pem, key.pem) for local HTTPS testing.
     GenCert(GenCertArgs),
+    /// Print the Genesys Cloud data action that calls this service (JSON to import, or Terraform).
+    ExportAction(ExportActionArgs),
 }
 
 /// Options every command shares.
@@ -163,6 +165,59 @@ pub struct GenCertArgs {
     /// Replace cert.pem and key.pem if they exist.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportActionArgs {
+    /// The service's public base URL as Genesys Cloud reaches it, e.g. https://lookup.example.com or your tunnel's URL.
+    #[arg(long, value_parser = parse_public_url)]
+    pub url: url::Url,
+
+    /// How the integration authenticates: api-key (a User Defined credential field apiKey), basic, or none.
+    #[arg(long, value_enum, default_value = "api-key")]
+    pub auth: crate::genesys::ActionAuth,
+
+    /// The action's name in Genesys Cloud.
+    #[arg(long, default_value = "Customer Lookup by Phone")]
+    pub name: String,
+
+    /// The action's category (usually the integration's name).
+    #[arg(long, default_value = "Customer Lookup")]
+    pub category: String,
+
+    /// Action timeout (Genesys accepts 1-60). Default: the service's worst-case answer time plus a margin.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=60))]
+    pub timeout_seconds: Option<u8>,
+
+    /// Mark the action secure, so Genesys keeps its inputs and outputs out of logs and the UI.
+    #[arg(long)]
+    pub secure: bool,
+
+    /// json (to import in Admin > Integrations > Actions) or terraform (a genesyscloud_integration_action resource).
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+
+    #[command(flatten)]
+    pub unknown: UnknownCallerArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Terraform,
+}
+
+fn parse_public_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        return Err(format!("{raw:?} must be an https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{raw:?} must be a base URL without query or fragment"
+        ));
+    }
+    Ok(url)
 }
 
 #[derive(Debug, Clone, Args)]

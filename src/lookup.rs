@@ -5,6 +5,11 @@ use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NotAPhoneNumber, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
 
+/// How long a data action should wait for this service: even with the database unreachable it
+/// answers (503) once a pooled connection has not come within the store's acquire timeout (5 s);
+/// one more second covers the network.
+pub const WORST_CASE_ANSWER_SECONDS: u8 = 6;
+
 /// What a lookup found out about a caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LookupOutcome {

@@ -3,14 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{ALICE, Backend, ServeProcess, TestApp, binary, json};
+use crate::helpers::{
+    ALICE, Backend, HttpsResponse, ServeProcess, TestApp, binary, gen_cert, https_request, json,
+};
 
 const KEY_ONE: &str = "k1-0123456789abcdef0123456789abcdef";
 const KEY_TWO: &str = "k2-fedcba9876543210fedcba9876543210";
@@ -23,73 +23,27 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-fn gen_cert(dir: &Path, force: bool) -> (PathBuf, PathBuf) {
-    let mut command = binary();
-    command.args(["gen-cert", "--out-dir"]).arg(dir);
-    if force {
-        command.arg("--force");
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("publicly trusted certificate"),
-        "gen-cert must warn about Genesys: {text}"
-    );
-    (dir.join("cert.pem"), dir.join("key.pem"))
-}
-
-/// What one HTTPS exchange showed: protocol, the server's certificate, the raw response.
-struct TlsExchange {
-    version: rustls::ProtocolVersion,
-    fingerprint: Vec<u8>,
-    response: String,
-}
-
+/// A lookup of Alice over HTTPS with the right key.
 async fn https_lookup(
     address: &str,
     ca: &Path,
     version: &'static rustls::SupportedProtocolVersion,
-) -> TlsExchange {
-    let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read(ca).unwrap();
-    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    use rustls_pki_types::pem::PemObject;
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[version])
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
-    let server_name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = connector
-        .connect(server_name, tcp)
-        .await
-        .expect("TLS handshake");
+) -> HttpsResponse {
+    let headers = [
+        ("X-API-Key".to_owned(), KEY_ONE.to_owned()),
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+    ];
     let body = r#"{"phoneNumber":"tel:+15551234567"}"#;
-    let request = format!(
-        "POST /api/v1/lookup HTTP/1.1\r\nHost: localhost\r\nX-API-Key: {KEY_ONE}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    tls.read_to_end(&mut response).await.unwrap();
-    let (_, session) = tls.get_ref();
-    TlsExchange {
-        version: session.protocol_version().unwrap(),
-        fingerprint: session.peer_certificates().unwrap()[0].as_ref().to_vec(),
-        response: String::from_utf8_lossy(&response).into_owned(),
-    }
+    https_request(
+        address,
+        ca,
+        version,
+        "POST",
+        "/api/v1/lookup",
+        &headers,
+        body,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -113,19 +67,10 @@ async fn https_with_a_gen_cert_certificate_speaks_tls_1_2_and_1_3() {
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
         let exchange = https_lookup(&address, &cert, version).await;
         assert_eq!(exchange.version, version.version);
-        assert!(
-            exchange.response.starts_with("HTTP/1.1 200 OK"),
-            "{}",
-            exchange.response
-        );
-        assert!(
-            exchange
-                .response
-                .to_ascii_lowercase()
-                .contains("x-content-type-options: nosniff")
-        );
-        let body = exchange.response.split("\r\n\r\n").nth(1).unwrap();
-        assert_eq!(json(body), json(ALICE));
+        assert_eq!(exchange.status, 200, "{}", exchange.head);
+        let head = exchange.head.to_ascii_lowercase();
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_eq!(json(&exchange.body), json(ALICE));
     }
     // Plain HTTP on the TLS port gets no answer.
     let plain = reqwest::Client::new()
@@ -180,10 +125,10 @@ async fn sighup_reloads_the_certificate_and_a_bad_file_keeps_the_old_one() {
     server.wait_for_log("TLS certificate reloaded");
     let second = https_lookup(&address, &cert, &rustls::version::TLS13).await;
     assert_ne!(
-        first.fingerprint, second.fingerprint,
+        first.certificate, second.certificate,
         "a new connection must get the new certificate"
     );
-    assert!(second.response.starts_with("HTTP/1.1 200 OK"));
+    assert_eq!(second.status, 200);
 
     std::fs::write(
         &cert,
@@ -194,9 +139,9 @@ async fn sighup_reloads_the_certificate_and_a_bad_file_keeps_the_old_one() {
     server.wait_for_log("NOT reloaded");
     let ca = dir.path().join("previous.pem");
     // The client still trusts the second certificate, which must still be served.
-    std::fs::write(&ca, pem_of(&second.fingerprint)).unwrap();
+    std::fs::write(&ca, pem_of(&second.certificate)).unwrap();
     let third = https_lookup(&address, &ca, &rustls::version::TLS13).await;
-    assert_eq!(third.fingerprint, second.fingerprint);
+    assert_eq!(third.certificate, second.certificate);
     assert!(server.is_running());
 }
 

@@ -350,3 +350,100 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// What one HTTPS exchange showed.
+pub struct HttpsResponse {
+    pub status: u16,
+    /// Status line and headers, as received.
+    pub head: String,
+    pub body: String,
+    pub version: rustls::ProtocolVersion,
+    /// The server's leaf certificate (DER).
+    pub certificate: Vec<u8>,
+}
+
+/// One HTTP/1.1 request over TLS to `address`, trusting only the certificates in `ca_pem`, and
+/// offering only `version`.
+pub async fn https_request(
+    address: &str,
+    ca_pem: &std::path::Path,
+    version: &'static rustls::SupportedProtocolVersion,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> HttpsResponse {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_pem).expect("CA file");
+    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots
+            .add(cert.expect("PEM certificate"))
+            .expect("usable root");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .expect("protocol version")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("TCP connect");
+    let server_name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+    let mut tls = connector
+        .connect(server_name, tcp)
+        .await
+        .expect("TLS handshake");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    tls.write_all(request.as_bytes())
+        .await
+        .expect("request written");
+    let mut raw = Vec::new();
+    tls.read_to_end(&mut raw).await.expect("response read");
+    let (_, session) = tls.get_ref();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    HttpsResponse {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+        version: session.protocol_version().expect("negotiated"),
+        certificate: session.peer_certificates().expect("server certificate")[0]
+            .as_ref()
+            .to_vec(),
+    }
+}
+
+/// Writes a self-signed certificate with `customer-lookup gen-cert` and returns (cert, key).
+pub fn gen_cert(dir: &std::path::Path, force: bool) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut command = binary();
+    command.args(["gen-cert", "--out-dir"]).arg(dir);
+    if force {
+        command.arg("--force");
+    }
+    let output = command.output().expect("gen-cert runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("publicly trusted certificate"),
+        "gen-cert must warn about Genesys: {text}"
+    );
+    (dir.join("cert.pem"), dir.join("key.pem"))
+}

@@ -7,5 +7,6 @@ mod cli;
 mod compose;
 mod edge;
 mod errors;
+mod genesys;
 mod health;
 mod lookup;
