@@ -26,11 +26,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(import) => self::import(&cli.common, &import).await,
         Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
         Command::GenCert(args) => gen_cert(&args),
-        Command::ExportAction(args) => export_action(&args),
+        Command::ExportAction(args) => export_action(&cli.common, &args),
     }
 }
 
-fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
+fn export_action(common: &CommonArgs, args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
     use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth, ActionSpec};
     if args.url.scheme() != "https" {
         eprintln!(
@@ -46,7 +46,7 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         category: args.category.clone(),
         timeout_seconds: args
             .timeout_seconds
-            .unwrap_or(crate::lookup::WORST_CASE_ANSWER_SECONDS),
+            .unwrap_or_else(|| crate::lookup::action_timeout_seconds(common.store_timeout)),
         secure: args.secure,
         unknown: args.unknown.answer(),
     };
@@ -127,15 +127,16 @@ async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<ExitCod
 
 async fn open_store(common: &CommonArgs) -> anyhow::Result<CustomerStore> {
     let url = DatabaseUrl::parse(&common.database_url)?;
-    let store = CustomerStore::connect(
-        &url,
-        PoolSettings {
-            max_connections: common.db_max_connections,
-        },
-    )
-    .await?;
+    let store = CustomerStore::connect(&url, pool_settings(common)).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+pub fn pool_settings(common: &CommonArgs) -> PoolSettings {
+    PoolSettings {
+        max_connections: common.db_max_connections,
+        acquire_timeout: common.store_timeout,
+    }
 }
 
 async fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
@@ -217,6 +218,7 @@ async fn lookup(common: &CommonArgs, args: &LookupArgs) -> anyhow::Result<ExitCo
         PhoneNormaliser::new(common.default_region),
         store.clone(),
         args.unknown.answer(),
+        common.store_timeout,
     );
     let outcome = lookup.lookup(&args.caller_id).await;
     store.close().await;

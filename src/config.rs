@@ -77,6 +77,43 @@ pub struct CommonArgs {
     /// Log filter: a level (error, warn, info, debug, trace) or RUST_LOG-style directives.
     #[arg(long, env = "LOOKUP_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
+
+    /// pretty (human-readable lines) or json (one JSON object per line, for log pipelines).
+    #[arg(
+        long,
+        env = "LOOKUP_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Deadline for each store call (a lookup, a readiness check, taking a pooled connection): past it the store counts as unavailable.
+    #[arg(long, env = "LOOKUP_STORE_TIMEOUT", default_value = "1s", value_parser = parse_store_timeout, global = true)]
+    pub store_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// What a lookup answers when the store fails or misses its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnStoreError {
+    /// 503 store_unavailable with Retry-After: the flow takes its Failure path.
+    Fail,
+    /// The unknown-caller answer with `X-Lookup-Degraded: true`: the flow goes on as for a stranger.
+    Default,
+}
+
+fn parse_store_timeout(raw: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(raw).map_err(|e| e.to_string())?;
+    if timeout < Duration::from_millis(10) || timeout > Duration::from_secs(60) {
+        return Err("the store timeout must be between 10ms and 60s".into());
+    }
+    Ok(timeout)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -96,6 +133,27 @@ pub struct ServeArgs {
     /// Insert the two demo customers (CUST-001 Alice Smith, CUST-002 Bob Jones) when missing.
     #[arg(long, env = "LOOKUP_DEMO_DATA")]
     pub demo_data: bool,
+
+    /// When the store fails or misses --store-timeout: fail (503 + Retry-After) or default (the unknown-caller answer, marked X-Lookup-Degraded: true).
+    #[arg(
+        long,
+        env = "LOOKUP_ON_STORE_ERROR",
+        value_enum,
+        default_value = "fail"
+    )]
+    pub on_store_error: OnStoreError,
+
+    /// Exit at once when the database is unreachable at start, instead of retrying with back-off.
+    #[arg(long, env = "LOOKUP_FAIL_FAST")]
+    pub fail_fast: bool,
+
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish before connections are closed.
+    #[arg(long, env = "LOOKUP_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// Require the API credentials for /metrics too.
+    #[arg(long, env = "LOOKUP_METRICS_AUTH")]
+    pub metrics_auth: bool,
 
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = "LOOKUP_MAX_BODY", default_value = "16KiB")]

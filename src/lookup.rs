@@ -5,10 +5,14 @@ use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NotAPhoneNumber, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
 
-/// How long a data action should wait for this service: even with the database unreachable it
-/// answers (503) once a pooled connection has not come within the store's acquire timeout (5 s);
-/// one more second covers the network.
-pub const WORST_CASE_ANSWER_SECONDS: u8 = 6;
+use std::time::Duration;
+
+/// How long a data action should wait for this service: it answers within the store deadline
+/// even when the database hangs or is gone; two more seconds cover the network and the tunnel.
+pub fn action_timeout_seconds(store_deadline: Duration) -> u8 {
+    let seconds = store_deadline.as_secs_f64().ceil() as u64 + 2;
+    seconds.clamp(1, 60) as u8
+}
 
 /// What a lookup found out about a caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,8 @@ pub struct Lookup {
     normaliser: PhoneNormaliser,
     store: CustomerStore,
     unknown_answer: LookupAnswer,
+    /// Every store call gives up after this, so a hung database costs a caller this much at most.
+    deadline: Duration,
 }
 
 impl Lookup {
@@ -56,11 +62,13 @@ impl Lookup {
         normaliser: PhoneNormaliser,
         store: CustomerStore,
         unknown_answer: LookupAnswer,
+        deadline: Duration,
     ) -> Self {
         Self {
             normaliser,
             store,
             unknown_answer,
+            deadline,
         }
     }
 
@@ -69,10 +77,20 @@ impl Lookup {
             Ok(number) => number,
             Err(why) => return Ok(LookupOutcome::Invalid(why)),
         };
-        Ok(match self.store.find_by_number(&number).await? {
+        let found = tokio::time::timeout(self.deadline, self.store.find_by_number(&number))
+            .await
+            .map_err(|_| StoreError::DeadlineExceeded(self.deadline))??;
+        Ok(match found {
             Some(customer) => LookupOutcome::Found { number, customer },
             None => LookupOutcome::Unknown { number },
         })
+    }
+
+    /// Whether the store answers within the deadline.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        tokio::time::timeout(self.deadline, self.store.ping())
+            .await
+            .map_err(|_| StoreError::DeadlineExceeded(self.deadline))?
     }
 
     /// The answer for a caller: the customer, or the configured default for unknown callers.

@@ -6,7 +6,7 @@ use customer_lookup::{commands, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = telemetry::init(&cli.common.log_level) {
+    if let Err(e) = telemetry::init(&cli.common.log_level, cli.common.log_format) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

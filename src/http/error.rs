@@ -118,6 +118,10 @@ impl ResponseError for ApiError {
             Self::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            // Connections come back within seconds of the database (see the README).
+            Self::StoreUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("2")));
+            }
             _ => {}
         }
         response.json(ErrorBody {

@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::AppState;
 use super::error::ApiError;
 use super::request_log::LookupLogFields;
-use crate::config::UnknownStatus;
+use crate::config::{OnStoreError, UnknownStatus};
 use crate::lookup::LookupOutcome;
+use crate::store::StoreError;
 
 pub async fn lookup_get(
     req: HttpRequest,
@@ -39,11 +40,10 @@ async fn answer(
     state: &AppState,
     caller_id: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = state
-        .lookup
-        .lookup(caller_id)
-        .await
-        .map_err(ApiError::StoreUnavailable)?;
+    let outcome = match state.lookup.lookup(caller_id).await {
+        Ok(outcome) => outcome,
+        Err(failure) => return store_failed(req, state, failure),
+    };
     req.extensions_mut().insert(LookupLogFields {
         outcome: outcome.label(),
         number: outcome.masked_number(),
@@ -52,10 +52,36 @@ async fn answer(
     if !known && state.unknown_status == UnknownStatus::NotFound {
         return Err(ApiError::CustomerNotFound);
     }
-    Ok(HttpResponse::Ok()
-        // The answer names a customer: no cache on the way may keep it.
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(state.lookup.answer(&outcome)))
+    Ok(no_store(HttpResponse::Ok()).json(state.lookup.answer(&outcome)))
+}
+
+/// The store failed or missed its deadline: fail fast with 503, or answer as for an unknown
+/// caller and say so in a header, as `--on-store-error` chose.
+fn store_failed(
+    req: &HttpRequest,
+    state: &AppState,
+    failure: StoreError,
+) -> Result<HttpResponse, ApiError> {
+    req.extensions_mut().insert(LookupLogFields {
+        outcome: "error",
+        number: "-".into(),
+    });
+    match state.on_store_error {
+        OnStoreError::Fail => Err(ApiError::StoreUnavailable(failure)),
+        OnStoreError::Default => {
+            tracing::warn!(error = %failure, "customer store failed; answering as for an unknown caller");
+            let unknown = LookupOutcome::Invalid(crate::normalise::NotAPhoneNumber::Unparseable);
+            Ok(no_store(HttpResponse::Ok())
+                .insert_header(("X-Lookup-Degraded", "true"))
+                .json(state.lookup.answer(&unknown)))
+        }
+    }
+}
+
+/// The answer names a customer: no cache on the way may keep it.
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    builder
 }
 
 /// Reads the body up to `limit` bytes; the Content-Length is checked first so an honest

@@ -21,10 +21,10 @@ use self::auth::Credentials;
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 use self::rate_limit::ClientRateLimit;
-use crate::config::{CommonArgs, EdgeArgs, ServeArgs, UnknownStatus};
+use crate::config::{CommonArgs, EdgeArgs, OnStoreError, ServeArgs, UnknownStatus};
 use crate::lookup::Lookup;
 use crate::normalise::PhoneNormaliser;
-use crate::store::{CustomerStore, DatabaseUrl, PoolSettings};
+use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -33,6 +33,7 @@ pub struct AppState {
     pub max_body: u64,
     /// How long a client may take to send its body.
     pub request_timeout: Duration,
+    pub on_store_error: OnStoreError,
 }
 
 /// A service that is listening and ready to be run.
@@ -83,11 +84,10 @@ impl Application {
             "number parser warmed up"
         );
 
-        let store = CustomerStore::connect(
+        let store = connect_with_retry(
             &database_url,
-            PoolSettings {
-                max_connections: common.db_max_connections,
-            },
+            crate::commands::pool_settings(common),
+            serve.fail_fast,
         )
         .await?;
         if !serve.no_migrate {
@@ -106,7 +106,13 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.bind))?;
         let address = listener.local_addr()?;
         let state = web::Data::new(AppState {
-            lookup: Lookup::new(normaliser, store.clone(), serve.unknown.answer()),
+            lookup: Lookup::new(
+                normaliser,
+                store.clone(),
+                serve.unknown.answer(),
+                common.store_timeout,
+            ),
+            on_store_error: serve.on_store_error,
             unknown_status: serve.unknown.unknown_status,
             max_body: serve.max_body.as_u64(),
             request_timeout: serve.edge.request_timeout,
@@ -142,7 +148,8 @@ impl Application {
         // Per worker in actix; the flag is for the whole process.
         .max_connections(serve.edge.max_connections.div_ceil(workers).max(1))
         .client_request_timeout(serve.edge.request_timeout)
-        .client_disconnect_timeout(Duration::from_secs(1));
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .shutdown_timeout(serve.shutdown_timeout.as_secs().max(1));
         let (server, scheme) = match (&serve.edge.tls_cert, &serve.edge.tls_key) {
             (Some(cert), Some(key)) => {
                 let certificate = Arc::new(crate::tls::ReloadableCertificate::load(cert, key)?);
@@ -176,6 +183,27 @@ impl Application {
         let result = self.server.await;
         self.store.close().await;
         result
+    }
+}
+
+/// Opens the store; while the database is unreachable, retries with back-off (logging why),
+/// unless `fail_fast`.
+async fn connect_with_retry(
+    url: &DatabaseUrl,
+    settings: PoolSettings,
+    fail_fast: bool,
+) -> anyhow::Result<CustomerStore> {
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match CustomerStore::connect(url, settings).await {
+            Ok(store) => return Ok(store),
+            Err(e @ StoreError::Connect { .. }) if !fail_fast => {
+                tracing::warn!(error = %e, retry_in = ?wait, "database unreachable at start; retrying (--fail-fast exits instead)");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 

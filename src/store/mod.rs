@@ -17,8 +17,8 @@ use sqlx::{PgPool, SqlitePool};
 pub use self::url::{Backend, DatabaseUrl};
 use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
 
-/// How long a caller waits for a pooled connection before the store counts as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a SQLite write waits for another writer's lock (imports; lookups only read).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -41,12 +41,16 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the store did not answer within {0:?}")]
+    DeadlineExceeded(Duration),
 }
 
 /// Pool settings that are the operator's to choose.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolSettings {
     pub max_connections: u32,
+    /// How long a caller waits for a pooled connection (and a new connection to open).
+    pub acquire_timeout: Duration,
 }
 
 /// What a write did, customer by customer.
@@ -130,11 +134,11 @@ impl CustomerStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(ACQUIRE_TIMEOUT);
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 create_parent_folder(options.get_filename())?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.max(1))
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
@@ -146,7 +150,7 @@ impl CustomerStore {
                     .application_name("customer-lookup");
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections.max(1))
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
@@ -282,6 +286,11 @@ impl CustomerStore {
             tx.commit().await?;
         });
         Ok(summary)
+    }
+
+    /// Connections open, and of those idle, for the pool gauges.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        on_pool!(self, pool => (pool.size(), pool.num_idle()))
     }
 
     pub async fn close(&self) {

@@ -172,7 +172,10 @@ async fn demo_data_is_inserted_once_and_keeps_later_changes(backend: Backend) {
     // An operator changes Alice's points; a restart with --demo-data must not undo it.
     let store = customer_lookup::store::CustomerStore::connect(
         &customer_lookup::store::DatabaseUrl::parse(&url).unwrap(),
-        customer_lookup::store::PoolSettings { max_connections: 1 },
+        customer_lookup::store::PoolSettings {
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        },
     )
     .await
     .unwrap();
