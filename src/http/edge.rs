@@ -1,7 +1,7 @@
 //! The guard every request passes before a handler: who the client is, whether its network is
-//! allowed, whether it is within its rate, and whether it holds a credential. `/healthz` and
-//! `/readyz` need no credential and no allowed network (load balancers probe them), but do count
-//! against the rate.
+//! allowed, whether it is within its rate, and whether it holds a credential. `/healthz`,
+//! `/readyz`, `/openapi.json` and (unless `--metrics-auth`) `/metrics` need no credential and no
+//! allowed network (load balancers and scrapers call them), but do count against the rate.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -22,11 +22,18 @@ pub struct EdgePolicy {
     pub rate_limit: Option<ClientRateLimit>,
     /// The `WWW-Authenticate` challenge for the configured kinds of credential.
     pub challenge: String,
+    /// `--metrics-auth`: /metrics is guarded like the API instead of open like the probes.
+    pub metrics_need_credentials: bool,
 }
 
 impl EdgePolicy {
     fn check(&self, req: &ServiceRequest, client: ClientAddr) -> Result<(), ApiError> {
-        let probe = matches!(req.path(), "/healthz" | "/readyz");
+        // Probes, the metrics scrape and the API description are for infrastructure: open.
+        let probe = match req.path() {
+            "/healthz" | "/readyz" | "/openapi.json" => true,
+            "/metrics" => !self.metrics_need_credentials,
+            _ => false,
+        };
         if !probe
             && !self.allowed_networks.is_empty()
             && !client_addr::contains(&self.allowed_networks, client.0)

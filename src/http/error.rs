@@ -75,8 +75,14 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error answer: a stable code to branch on and a sentence saying what to fix.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": "missing_phone_number", "message": "phoneNumber is required: send {\"phoneNumber\": \"+15551234567\"} or ?phoneNumber=%2B15551234567"}))]
+pub struct ErrorBody<'a> {
+    /// missing_phone_number, blank_phone_number, invalid_phone_number_type, malformed_json,
+    /// body_not_an_object, malformed_query, unreadable_body, unauthorized, forbidden,
+    /// customer_not_found, not_found, method_not_allowed, request_timeout, payload_too_large,
+    /// rate_limited, store_unavailable
     error: &'a str,
     message: String,
 }

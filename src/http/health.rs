@@ -6,18 +6,20 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
+use super::metrics::Metrics;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .lookup
-        .store()
-        .ping()
-        .await
-        .map_err(ApiError::StoreUnavailable)?;
+pub async fn readyz(
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    state.lookup.ready().await.map_err(|e| {
+        metrics.count_store_error();
+        ApiError::StoreUnavailable(e)
+    })?;
     Ok(HttpResponse::Ok()
         .json(json!({"status": "ready", "store": state.lookup.store().backend().name()})))
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
+use super::metrics::Metrics;
 use super::request_log::LookupLogFields;
 use crate::config::{OnStoreError, UnknownStatus};
 use crate::lookup::LookupOutcome;
@@ -40,10 +41,15 @@ async fn answer(
     state: &AppState,
     caller_id: &str,
 ) -> Result<HttpResponse, ApiError> {
+    let metrics = req.app_data::<web::Data<Metrics>>();
     let outcome = match state.lookup.lookup(caller_id).await {
         Ok(outcome) => outcome,
-        Err(failure) => return store_failed(req, state, failure),
+        Err(failure) => {
+            metrics.inspect(|m| m.count_lookup("error"));
+            return store_failed(req, state, failure);
+        }
     };
+    metrics.inspect(|m| m.count_lookup(outcome.label()));
     req.extensions_mut().insert(LookupLogFields {
         outcome: outcome.label(),
         number: outcome.masked_number(),

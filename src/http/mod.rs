@@ -7,6 +7,8 @@ mod edge;
 mod error;
 mod health;
 mod lookup;
+mod metrics;
+mod openapi;
 mod rate_limit;
 mod request_log;
 
@@ -74,6 +76,7 @@ impl Application {
             "configuration"
         );
         let policy = web::Data::new(edge_policy(serve)?);
+        let metrics = web::Data::new(metrics::Metrics::new()?);
 
         let normaliser = PhoneNormaliser::new(common.default_region);
         let started = std::time::Instant::now();
@@ -123,6 +126,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(app_policy.clone())
+                .app_data(metrics.clone())
                 .wrap(middleware::from_fn(edge::guard))
                 .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                 .wrap(middleware::from_fn(request_log::log_request))
@@ -132,16 +136,10 @@ impl Application {
                         .route(web::post().to(lookup::lookup_post))
                         .default_service(web::to(lookup_methods_only)),
                 )
-                .service(
-                    web::resource("/healthz")
-                        .route(web::get().to(health::healthz))
-                        .default_service(web::to(get_only)),
-                )
-                .service(
-                    web::resource("/readyz")
-                        .route(web::get().to(health::readyz))
-                        .default_service(web::to(get_only)),
-                )
+                .service(get_resource("/healthz", health::healthz))
+                .service(get_resource("/readyz", health::readyz))
+                .service(get_resource("/metrics", metrics::metrics))
+                .service(get_resource("/openapi.json", openapi::document))
                 .default_service(web::to(route_not_found))
         })
         .workers(workers)
@@ -247,6 +245,7 @@ fn edge_policy(serve: &ServeArgs) -> anyhow::Result<EdgePolicy> {
         trusted_proxies: serve.edge.trusted_proxies.clone(),
         rate_limit: ClientRateLimit::per_second(serve.edge.rate_limit),
         challenge: challenges.join(", "),
+        metrics_need_credentials: serve.metrics_auth,
     })
 }
 
@@ -271,6 +270,18 @@ async fn lookup_methods_only() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed {
         allowed: "GET, POST",
     })
+}
+
+/// A resource that answers GET and refuses other methods with a JSON 405.
+fn get_resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(get_only))
 }
 
 async fn get_only() -> Result<HttpResponse, ApiError> {

@@ -57,6 +57,22 @@ pub async fn log_request(
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let latency_ms = format_args!("{latency_ms:.2}");
     let status = response.status().as_u16();
+    if let Some(metrics) = response
+        .request()
+        .app_data::<actix_web::web::Data<super::metrics::Metrics>>()
+    {
+        // The route pattern, not the path, so label values stay few.
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        metrics.observe_request(
+            &route,
+            method.as_str(),
+            status,
+            started.elapsed().as_secs_f64(),
+        );
+    }
     let error = response
         .response()
         .error()

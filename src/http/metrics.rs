@@ -1,0 +1,130 @@
+//! Prometheus metrics at `/metrics`, in the text exposition format. One registry per
+//! application (not the process-wide default), so each instance counts only its own traffic.
+
+use actix_web::{HttpResponse, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use super::AppState;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    lookups: IntCounterVec,
+    store_errors: IntCounter,
+    pool_connections: IntGaugeVec,
+}
+
+/// Seconds; lookups answer in well under a millisecond when all is well, and in up to the
+/// store deadline when it is not.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("customer_lookup".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer a request, by route",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let lookups = IntCounterVec::new(
+            Opts::new(
+                "lookups_total",
+                "Lookups by outcome: found, unknown (a number nobody has), invalid (no phone number), error (store failed)",
+            ),
+            &["outcome"],
+        )?;
+        let store_errors = IntCounter::new(
+            "store_errors_total",
+            "Store calls that failed or missed the deadline",
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database connections of this instance, by state (in_use, idle)",
+            ),
+            &["state"],
+        )?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "Always 1; the labels say which build runs"),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        for outcome in ["found", "unknown", "invalid", "error"] {
+            lookups.with_label_values(&[outcome]); // present at 0 from the start, so rates work
+        }
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(lookups.clone()))?;
+        registry.register(Box::new(store_errors.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(build_info))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            lookups,
+            store_errors,
+            pool_connections,
+        })
+    }
+
+    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.latency.with_label_values(&[route]).observe(seconds);
+    }
+
+    pub fn count_lookup(&self, outcome: &str) {
+        self.lookups.with_label_values(&[outcome]).inc();
+        if outcome == "error" {
+            self.store_errors.inc();
+        }
+    }
+
+    pub fn count_store_error(&self) {
+        self.store_errors.inc();
+    }
+
+    fn render(&self, state: &AppState) -> Result<String, prometheus::Error> {
+        let (open, idle) = state.lookup.store().pool_usage();
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        self.pool_connections.with_label_values(&["idle"]).set(idle);
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(open).saturating_sub(idle).max(0));
+        let mut text = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
+        Ok(String::from_utf8_lossy(&text).into_owned())
+    }
+}
+
+pub async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
+    match metrics.render(&state) {
+        Ok(text) => HttpResponse::Ok()
+            .content_type(TextEncoder::new().format_type())
+            .body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode metrics");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
