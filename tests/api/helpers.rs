@@ -299,11 +299,30 @@ impl ServeProcess {
                 )
             });
             if let Some(url) = line.split("listening on ").nth(1) {
-                process.base = url.split_whitespace().next().unwrap_or_default().to_owned();
+                process.base = url
+                    .split(|c: char| c.is_whitespace() || c == '"')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
             }
             process.log.push(line);
         }
         process
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -446,4 +465,158 @@ pub fn gen_cert(dir: &std::path::Path, force: bool) -> (std::path::PathBuf, std:
         "gen-cert must warn about Genesys: {text}"
     );
     (dir.join("cert.pem"), dir.join("key.pem"))
+}
+
+/// A PostgreSQL server of the test's own (initdb + pg_ctl on a temporary folder and a free
+/// port), so the test can stop, freeze and restart it. Stopped and removed when dropped.
+pub struct OwnPostgres {
+    bin: std::path::PathBuf,
+    data: TempDir,
+    pub port: u16,
+}
+
+impl OwnPostgres {
+    pub fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries under /usr/lib/postgresql")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").is_file())
+            .max()
+            .expect("an initdb under /usr/lib/postgresql/*/bin");
+        let data = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = Self { bin, data, port };
+        // PostgreSQL refuses to run as root: when we are root, run it as the postgres user.
+        if Self::is_root() {
+            let status = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(server.data.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown the data folder");
+        }
+        let initdb = server.bin.join("initdb");
+        let data_dir = server.data.path().display().to_string();
+        server.run(
+            &initdb,
+            &[
+                "-D",
+                &data_dir,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        server.resume_or_start();
+        server
+    }
+
+    fn is_root() -> bool {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false)
+    }
+
+    fn run(&self, program: &std::path::Path, args: &[&str]) -> std::process::Output {
+        let output = if Self::is_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(program)
+                .args(args)
+                .output()
+        } else {
+            Command::new(program).args(args).output()
+        }
+        .expect("PostgreSQL tool runs");
+        assert!(
+            output.status.success(),
+            "{program:?} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let data_dir = self.data.path().display().to_string();
+        let mut all = vec!["-D", data_dir.as_str()];
+        all.extend_from_slice(args);
+        self.run(&self.bin.join("pg_ctl"), &all);
+    }
+
+    /// Starts (or restarts) the server and waits until it accepts connections.
+    pub fn resume_or_start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.data.path().display()
+        );
+        let log = self.data.path().join("server.log").display().to_string();
+        self.pg_ctl(&["-o", &options, "-l", &log, "-w", "start"]);
+    }
+
+    /// An abrupt stop: connections are cut and new ones refused.
+    pub fn stop(&self) {
+        self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
+    }
+
+    /// Every server process, postmaster first.
+    fn pids(&self) -> Vec<String> {
+        let pid_file =
+            std::fs::read_to_string(self.data.path().join("postmaster.pid")).unwrap_or_default();
+        let Some(postmaster) = pid_file.lines().next().map(str::to_owned) else {
+            return vec![];
+        };
+        let children = Command::new("pgrep")
+            .args(["-P", &postmaster])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        std::iter::once(postmaster)
+            .chain(children.split_whitespace().map(str::to_owned))
+            .collect()
+    }
+
+    /// Freezes every server process: connections stay open but nothing answers (a hung
+    /// database, the case a deadline is for).
+    pub fn freeze(&self) {
+        for pid in self.pids() {
+            let _ = Command::new("kill").args(["-STOP", &pid]).status();
+        }
+    }
+
+    pub fn thaw(&self) {
+        for pid in self.pids() {
+            let _ = Command::new("kill").args(["-CONT", &pid]).status();
+        }
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        self.thaw();
+        let data_dir = self.data.path().display().to_string();
+        let stop = ["-D", data_dir.as_str(), "-m", "immediate", "stop"];
+        let _ = if Self::is_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(stop)
+                .output()
+        } else {
+            Command::new(self.bin.join("pg_ctl")).args(stop).output()
+        };
+    }
 }

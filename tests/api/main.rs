@@ -10,3 +10,4 @@ mod errors;
 mod genesys;
 mod health;
 mod lookup;
+mod operations;
