@@ -7,14 +7,14 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::config::{
-    Cli, Command, CommonArgs, ExportActionArgs, ExportFormat, GenCertArgs, ImportArgs, LookupArgs,
-    ServeArgs, UnknownStatus,
+    Cli, Command, CommonArgs, ExportActionArgs, ExportArgs, ExportFormat, GenCertArgs, ImportArgs,
+    LookupArgs, ServeArgs, UnknownStatus,
 };
 use crate::http::Application;
-use crate::import::{ImportRow, RowError, read_csv};
+use crate::import::{ImportFormat, RowError, RowReader};
 use crate::lookup::{Lookup, LookupOutcome};
 use crate::normalise::PhoneNormaliser;
-use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
+use crate::store::{CustomerStore, DatabaseUrl, PoolSettings};
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
@@ -24,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(serve) => self::serve(&cli.common, &serve).await,
         Command::Migrate => migrate(&cli.common).await,
         Command::Import(import) => self::import(&cli.common, &import).await,
+        Command::Export(args) => export(&cli.common, &args).await,
         Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
         Command::GenCert(args) => gen_cert(&args),
         Command::ExportAction(args) => export_action(&cli.common, &args),
@@ -146,70 +147,202 @@ async fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Rows staged per round trip to the store.
+const IMPORT_BATCH: usize = 5_000;
+
 async fn import(common: &CommonArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let source = args.file.display().to_string();
-    let input: Box<dyn Read> = if source == "-" {
-        Box::new(std::io::stdin().lock())
+    let (input, size): (Box<dyn Read>, Option<u64>) = if source == "-" {
+        (Box::new(std::io::stdin().lock()), None)
     } else {
-        Box::new(std::fs::File::open(&args.file).with_context(|| format!("cannot open {source}"))?)
+        let file =
+            std::fs::File::open(&args.file).with_context(|| format!("cannot open {source}"))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
     };
+    let format = args.format.unwrap_or(
+        if source.ends_with(".jsonl") || source.ends_with(".ndjson") {
+            ImportFormat::Jsonl
+        } else {
+            ImportFormat::Csv
+        },
+    );
+    let progress = Progress::new(size);
+    let input = progress.wrap(input);
     let normaliser = PhoneNormaliser::new(common.default_region);
-    let rows = match read_csv(std::io::BufReader::new(input), &normaliser) {
-        Ok(rows) => rows,
-        Err(errors) => return Ok(report_rejected(&source, &errors)),
-    };
     let store = open_store(common).await?;
-    let records: Vec<_> = rows.iter().map(|row| row.record.clone()).collect();
-    let written = store.upsert(&records).await;
-    store.close().await;
-    let summary = match written {
-        Ok(summary) => summary,
-        Err(StoreError::NumberTaken { number, owner }) => {
-            let line = line_of_number(&rows, &number);
-            let error = RowError {
-                line,
-                reason: format!(
-                    "phone number {number} already belongs to customer {owner}, who is not in this file"
-                ),
-            };
-            return Ok(report_rejected(&source, &[error]));
+    let mut session = store.begin_import().await?;
+    let mut problems: Vec<RowError> = Vec::new();
+    let mut problem_count = 0usize;
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut rows = 0u64;
+    // Valid rows are staged even after a bad one, so duplicates across the whole file are found
+    // and reported together with the row errors.
+    for item in RowReader::new(
+        std::io::BufReader::with_capacity(1 << 16, input).into_boxed(),
+        format,
+        &normaliser,
+    ) {
+        rows += 1;
+        progress.row(rows);
+        match item {
+            Ok(row) => batch.push(row),
+            Err(errors) => {
+                problem_count += errors.len();
+                problems.extend(
+                    errors
+                        .into_iter()
+                        .take(MAX_ERRORS_SHOWN.saturating_sub(problems.len())),
+                );
+            }
         }
-        Err(other) => return Err(other.into()),
+        if batch.len() >= IMPORT_BATCH {
+            session.stage(&batch).await?;
+            batch.clear();
+        }
+    }
+    session.stage(&batch).await?;
+    progress.finish();
+    let conflicts = session.conflicts(args.mode).await?;
+    if problem_count > 0 || !conflicts.is_empty() {
+        session.abort().await?;
+        store.close().await;
+        problem_count += conflicts.len();
+        problems.extend(
+            conflicts
+                .iter()
+                .map(|c| RowError::new(c.line(), c.reason())),
+        );
+        problems.sort_by_key(|p| p.line);
+        return Ok(report_rejected(&source, &problems, problem_count));
+    }
+    let counts = session.apply(args.mode, args.dry_run).await?;
+    store.close().await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let customers = counts.inserted + counts.updated + counts.unchanged;
+    let verb = if args.dry_run {
+        "dry run, nothing written: would import"
+    } else {
+        "imported"
     };
     println!(
-        "imported {} customer(s) from {source}: {} new, {} updated, {} unchanged; {} phone numbers ({:.2} s)",
-        records.len(),
-        summary.inserted,
-        summary.updated,
-        summary.unchanged,
-        summary.phone_numbers,
-        started.elapsed().as_secs_f64()
+        "{verb} {customers} customer(s) from {source}: {} new, {} updated, {} unchanged, {} deleted; {} phone numbers ({elapsed:.2} s, {:.0} rows/s)",
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+        counts.deleted,
+        counts.phone_numbers,
+        customers as f64 / elapsed.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn line_of_number(rows: &[ImportRow], number: &crate::domain::E164) -> u64 {
-    rows.iter()
-        .find(|row| row.record.phone_numbers.contains(number))
-        .map_or(0, |row| row.line)
-}
-
-fn report_rejected(source: &str, errors: &[RowError]) -> ExitCode {
-    for error in errors.iter().take(MAX_ERRORS_SHOWN) {
+fn report_rejected(source: &str, shown: &[RowError], total: usize) -> ExitCode {
+    for error in shown.iter().take(MAX_ERRORS_SHOWN) {
         eprintln!("{source}: {error}");
     }
-    if errors.len() > MAX_ERRORS_SHOWN {
+    if total > shown.len().min(MAX_ERRORS_SHOWN) {
         eprintln!(
             "{source}: … and {} more problems",
-            errors.len() - MAX_ERRORS_SHOWN
+            total - shown.len().min(MAX_ERRORS_SHOWN)
         );
     }
-    eprintln!(
-        "import refused: {} problem(s) found; nothing was written",
-        errors.len()
-    );
+    eprintln!("import refused: {total} problem(s) found; nothing was written");
     ExitCode::FAILURE
+}
+
+/// A progress bar on a terminal; on anything else, a plain line every so many rows.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    const PLAIN_EVERY: u64 = 250_000;
+
+    fn new(size: Option<u64>) -> Self {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Self { bar: None };
+        }
+        let bar = match size {
+            Some(bytes) => indicatif::ProgressBar::new(bytes).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            ),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        // Only files that take more than a moment show it.
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+        Self { bar: Some(bar) }
+    }
+
+    fn wrap(&self, input: Box<dyn Read>) -> Box<dyn Read> {
+        match &self.bar {
+            Some(bar) => Box::new(bar.wrap_read(input)),
+            None => input,
+        }
+    }
+
+    fn row(&self, rows: u64) {
+        match &self.bar {
+            Some(bar) if rows % 1000 == 0 => bar.set_message(format!("{rows} rows")),
+            None if rows % Self::PLAIN_EVERY == 0 => eprintln!("… {rows} rows read"),
+            _ => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+trait IntoBoxedRead {
+    fn into_boxed(self) -> Box<dyn Read>;
+}
+
+impl<R: Read + 'static> IntoBoxedRead for R {
+    fn into_boxed(self) -> Box<dyn Read> {
+        Box::new(self)
+    }
+}
+
+async fn export(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let target = args.file.display().to_string();
+    let output: Box<dyn std::io::Write> = if target == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(&args.file).with_context(|| format!("cannot create {target}"))?,
+        )
+    };
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
+    writer.write_record(crate::import::COLUMNS)?;
+    let store = open_store(common).await?;
+    let written = store
+        .for_each_customer(|record| {
+            let c = &record.customer;
+            let numbers: Vec<&str> = record.phone_numbers.iter().map(|n| n.as_str()).collect();
+            writer.write_record([
+                c.id.as_str(),
+                c.name.as_str(),
+                &c.loyalty_points.value().to_string(),
+                if c.is_vip { "true" } else { "false" },
+                &numbers.join(";"),
+            ])
+        })
+        .await;
+    store.close().await;
+    let written = written?;
+    writer.flush()?;
+    if target != "-" {
+        println!("exported {written} customer(s) to {target}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn lookup(common: &CommonArgs, args: &LookupArgs) -> anyhow::Result<ExitCode> {

@@ -34,8 +34,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Load customers from a CSV file (header: customer_id,name,loyalty_points,is_vip,phone_numbers).
+    /// Load customers from CSV or JSON Lines: upsert or replace, all or nothing.
     Import(ImportArgs),
+    /// Write every customer as CSV in the import format (export, then import, is an exact round trip).
+    Export(ExportArgs),
     /// Print the JSON answer the service would give for a caller ID.
     Lookup(LookupArgs),
     /// Write a self-signed certificate and key (cert.pem, key.pem) for local HTTPS testing.
@@ -280,7 +282,25 @@ fn parse_public_url(raw: &str) -> Result<url::Url, String> {
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// CSV file with header customer_id,name,loyalty_points,is_vip,phone_numbers.
+    /// CSV (header customer_id,name,loyalty_points,is_vip,phone_numbers) or JSON Lines file; - reads standard input.
+    pub file: PathBuf,
+
+    /// upsert: add or update the file's customers. replace: the store holds exactly the file's customers afterwards (others deleted), atomically.
+    #[arg(long, value_enum, default_value = "upsert")]
+    pub mode: crate::store::ImportMode,
+
+    /// Validate everything and report what would change, without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// csv or jsonl [default: jsonl for .jsonl/.ndjson files, else csv].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::import::ImportFormat>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Where to write the CSV (numbers in E.164); - writes standard output.
     pub file: PathBuf,
 }
 

@@ -1,10 +1,10 @@
-//! Reading customers from CSV: every row is validated before anything is written, and every bad
-//! row is reported with its line number and reason.
+//! Reading customers from CSV or JSON Lines, one row at a time: each row is validated on its
+//! own and every bad row is reported with its line number and reason. Nothing here writes.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::rc::Rc;
 
 use crate::domain::{
@@ -12,6 +12,7 @@ use crate::domain::{
     parse_is_vip,
 };
 use crate::normalise::PhoneNormaliser;
+use crate::store::StagedRow;
 
 pub const COLUMNS: [&str; 5] = [
     "customer_id",
@@ -26,6 +27,26 @@ pub const COLUMNS: [&str; 5] = [
 pub struct RowError {
     pub line: u64,
     pub reason: String,
+    /// The rest of the file cannot be read (a bad header, broken encoding).
+    pub fatal: bool,
+}
+
+impl RowError {
+    pub fn new(line: u64, reason: String) -> Self {
+        Self {
+            line,
+            reason,
+            fatal: false,
+        }
+    }
+
+    fn fatal(line: u64, reason: String) -> Self {
+        Self {
+            line,
+            reason,
+            fatal: true,
+        }
+    }
 }
 
 impl fmt::Display for RowError {
@@ -34,100 +55,258 @@ impl fmt::Display for RowError {
     }
 }
 
-/// A validated row and where it came from.
-#[derive(Clone, Debug)]
-pub struct ImportRow {
-    pub line: u64,
-    pub record: CustomerRecord,
+/// Which format an import file is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Csv,
+    Jsonl,
 }
 
-/// Reads the whole file; `Err` holds every problem found (nothing may be written then).
-pub fn read_csv(
-    input: impl Read,
-    normaliser: &PhoneNormaliser,
-) -> Result<Vec<ImportRow>, Vec<RowError>> {
-    let lines = Rc::new(RefCell::new(LineIndex::default()));
-    let input = LineCounting {
-        inner: input,
-        lines: Rc::clone(&lines),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let line_at = |byte: u64| lines.borrow_mut().line_at(byte);
-    let positions = column_positions(&mut reader).map_err(|e| vec![e])?;
+/// The next row of a file: a validated record, or every reason it was refused.
+pub type RowResult = Result<StagedRow, Vec<RowError>>;
 
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut first_line_of_id: HashMap<CustomerId, u64> = HashMap::new();
-    let mut owner_of_number: HashMap<E164, (u64, CustomerId)> = HashMap::new();
+/// Reads an import file row by row, validating each row on its own. Checks that need the whole
+/// file (duplicates) are the store's, on the staged rows.
+pub struct RowReader<'n> {
+    source: Source,
+    normaliser: &'n PhoneNormaliser,
+    /// A header or file error ends the reading after it is reported.
+    finished: bool,
+}
+
+enum Source {
+    Csv {
+        reader: csv::Reader<LineCounting<Box<dyn Read>>>,
+        positions: [usize; 5],
+        lines: Rc<RefCell<LineIndex>>,
+    },
+    Jsonl {
+        lines: std::io::Lines<std::io::BufReader<Box<dyn Read>>>,
+        line: u64,
+    },
+    HeaderError(RowError),
+}
+
+impl<'n> RowReader<'n> {
+    pub fn new(
+        input: Box<dyn Read>,
+        format: ImportFormat,
+        normaliser: &'n PhoneNormaliser,
+    ) -> Self {
+        let source = match format {
+            ImportFormat::Jsonl => Source::Jsonl {
+                lines: std::io::BufReader::new(input).lines(),
+                line: 0,
+            },
+            ImportFormat::Csv => {
+                let lines = Rc::new(RefCell::new(LineIndex::default()));
+                let counting = LineCounting {
+                    inner: input,
+                    lines: Rc::clone(&lines),
+                };
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .trim(csv::Trim::All)
+                    .from_reader(counting);
+                match column_positions(&mut reader) {
+                    Ok(positions) => Source::Csv {
+                        reader,
+                        positions,
+                        lines,
+                    },
+                    Err(error) => Source::HeaderError(error),
+                }
+            }
+        };
+        Self {
+            source,
+            normaliser,
+            finished: false,
+        }
+    }
+}
+
+impl Iterator for RowReader<'_> {
+    type Item = RowResult;
+
+    fn next(&mut self) -> Option<RowResult> {
+        if self.finished {
+            return None;
+        }
+        let normaliser = self.normaliser;
+        let item = match &mut self.source {
+            Source::HeaderError(error) => {
+                self.finished = true;
+                return Some(Err(vec![error.clone()]));
+            }
+            Source::Csv {
+                reader,
+                positions,
+                lines,
+            } => next_csv(reader, positions, lines, normaliser),
+            Source::Jsonl { lines, line } => next_jsonl(lines, line, normaliser),
+        };
+        match item {
+            Some(Err(errors)) if errors.iter().any(|e| e.fatal) => {
+                self.finished = true;
+                Some(Err(errors))
+            }
+            other => other,
+        }
+    }
+}
+
+fn next_csv(
+    reader: &mut csv::Reader<LineCounting<Box<dyn Read>>>,
+    positions: &[usize; 5],
+    lines: &Rc<RefCell<LineIndex>>,
+    normaliser: &PhoneNormaliser,
+) -> Option<RowResult> {
     let mut record = csv::StringRecord::new();
     loop {
-        let line = line_at(reader.position().byte());
+        let line = lines.borrow_mut().line_at(reader.position().byte());
         match reader.read_record(&mut record) {
-            Ok(false) => break,
+            Ok(false) => return None,
             Ok(true) => {}
+            // A broken quote or invalid UTF-8 leaves the reader's position unreliable: stop.
             Err(e) => {
-                errors.push(RowError {
+                return Some(Err(vec![RowError::fatal(
                     line,
-                    reason: format!("unreadable CSV: {e}"),
-                });
-                // A broken quote or invalid UTF-8 leaves the reader's position unreliable.
-                break;
+                    format!("unreadable CSV: {e}"),
+                )]));
             }
         }
-        let line = record.position().map_or(line, |p| line_at(p.byte()));
+        let line = record
+            .position()
+            .map_or(line, |p| lines.borrow_mut().line_at(p.byte()));
         if record.iter().all(str::is_empty) {
             continue; // blank line
         }
         if record.len() != COLUMNS.len() {
-            errors.push(RowError {
+            let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
+            return Some(Err(vec![RowError {
                 line,
-                reason: format!("expected {} fields, found {}", COLUMNS.len(), record.len()),
-            });
-            continue;
+                reason,
+                fatal: false,
+            }]));
         }
         let field = |name: usize| record.get(positions[name]).unwrap_or_default();
-        let parsed = parse_row(field(0), field(1), field(2), field(3), field(4), normaliser);
-        let row = match parsed {
-            Ok(row) => row,
-            Err(reasons) => {
-                errors.extend(reasons.into_iter().map(|reason| RowError { line, reason }));
-                continue;
+        let numbers: Vec<&str> = field(4).split(';').collect();
+        let row = parse_row(
+            field(0),
+            field(1),
+            FieldValue::Text(field(2)),
+            FieldValue::Text(field(3)),
+            &numbers,
+            normaliser,
+        );
+        return Some(stage(line, row));
+    }
+}
+
+fn next_jsonl(
+    lines: &mut std::io::Lines<std::io::BufReader<Box<dyn Read>>>,
+    line: &mut u64,
+    normaliser: &PhoneNormaliser,
+) -> Option<RowResult> {
+    loop {
+        *line += 1;
+        let text = match lines.next()? {
+            Ok(text) => text,
+            Err(e) => {
+                return Some(Err(vec![RowError::fatal(
+                    *line,
+                    format!("unreadable line: {e}"),
+                )]));
             }
         };
-        let id = row.customer.id.clone();
-        if let Some(first) = first_line_of_id.get(&id) {
-            errors.push(RowError {
-                line,
-                reason: format!(
-                    "customer_id {} already appears on line {first}",
-                    id.as_str()
-                ),
-            });
+        let text = text.trim_start_matches('\u{FEFF}').trim();
+        if text.is_empty() {
             continue;
         }
-        first_line_of_id.insert(id.clone(), line);
-        for number in &row.phone_numbers {
-            if let Some((other_line, other_id)) = owner_of_number.get(number) {
-                errors.push(RowError {
-                    line,
-                    reason: format!(
-                        "phone number {number} is also given to customer {} on line {other_line}",
-                        other_id.as_str()
-                    ),
-                });
-            } else {
-                owner_of_number.insert(number.clone(), (line, id.clone()));
-            }
+        let refuse = |reason: String| {
+            Some(Err(vec![RowError {
+                line: *line,
+                reason,
+                fatal: false,
+            }]))
+        };
+        let object = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => return refuse("expected a JSON object with customer_id, name, loyalty_points, is_vip, phone_numbers".into()),
+            Err(e) => return refuse(format!("not valid JSON: {e}")),
+        };
+        if let Some(unknown) = object.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
+            return refuse(format!(
+                "unknown field {unknown:?}; the fields are {}",
+                COLUMNS.join(", ")
+            ));
         }
-        rows.push(ImportRow { line, record: row });
+        let text_of = |name: &str| {
+            object
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
+        let numbers: Vec<&str> = match object.get("phone_numbers") {
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().unwrap_or("\u{0}"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let row = parse_row(
+            text_of("customer_id"),
+            text_of("name"),
+            FieldValue::Json(object.get("loyalty_points")),
+            FieldValue::Json(object.get("is_vip")),
+            &numbers,
+            normaliser,
+        );
+        return Some(stage(*line, row));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
+}
+
+fn stage(line: u64, row: Result<CustomerRecord, Vec<String>>) -> RowResult {
+    row.map(|record| StagedRow { line, record })
+        .map_err(|reasons| {
+            reasons
+                .into_iter()
+                .map(|reason| RowError {
+                    line,
+                    reason,
+                    fatal: false,
+                })
+                .collect()
+        })
+}
+
+/// A field as the file gave it: CSV text, or a JSON value (absent when missing).
+enum FieldValue<'a> {
+    Text(&'a str),
+    Json(Option<&'a serde_json::Value>),
+}
+
+impl FieldValue<'_> {
+    fn points(&self) -> Result<LoyaltyPoints, FieldError> {
+        match self {
+            Self::Text(text) => LoyaltyPoints::parse(text),
+            Self::Json(Some(serde_json::Value::Number(n))) if n.is_i64() => {
+                LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
+            }
+            Self::Json(Some(other)) => LoyaltyPoints::parse(&other.to_string()),
+            Self::Json(None) => Err(FieldError("loyalty_points is missing".into())),
+        }
+    }
+
+    fn is_vip(&self) -> Result<bool, FieldError> {
+        match self {
+            Self::Text(text) => parse_is_vip(text),
+            Self::Json(Some(serde_json::Value::Bool(b))) => Ok(*b),
+            Self::Json(Some(serde_json::Value::String(text))) => parse_is_vip(text),
+            Self::Json(Some(other)) => parse_is_vip(&other.to_string()),
+            Self::Json(None) => Err(FieldError("is_vip is missing".into())),
+        }
     }
 }
 
@@ -200,7 +379,7 @@ impl<R: Read> Read for LineCounting<R> {
 
 /// Where each expected column is; the header may list them in any order.
 fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], RowError> {
-    let header_error = |reason: String| RowError { line: 1, reason };
+    let header_error = |reason: String| RowError::fatal(1, reason);
     let headers = reader
         .headers()
         .map_err(|e| header_error(format!("unreadable CSV header: {e}")))?
@@ -241,19 +420,19 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], 
 fn parse_row(
     id: &str,
     name: &str,
-    points: &str,
-    vip: &str,
-    numbers: &str,
+    points: FieldValue<'_>,
+    vip: FieldValue<'_>,
+    numbers: &[&str],
     normaliser: &PhoneNormaliser,
 ) -> Result<CustomerRecord, Vec<String>> {
     let mut reasons = Vec::new();
     let id = noted(CustomerId::parse(id), &mut reasons);
     let name = noted(CustomerName::parse(name), &mut reasons);
-    let loyalty_points = noted(LoyaltyPoints::parse(points), &mut reasons);
-    let is_vip = noted(parse_is_vip(vip), &mut reasons);
+    let loyalty_points = noted(points.points(), &mut reasons);
+    let is_vip = noted(vip.is_vip(), &mut reasons);
 
     let mut phone_numbers: Vec<E164> = Vec::new();
-    for raw in numbers.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    for raw in numbers.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match normaliser.normalise(raw) {
             // The same number written twice for one customer is one number.
             Ok(number) if phone_numbers.contains(&number) => {}
@@ -261,7 +440,7 @@ fn parse_row(
             Err(why) => reasons.push(format!("phone number {raw:?} is not usable: {why}")),
         }
     }
-    if numbers.split(';').all(|s| s.trim().is_empty()) {
+    if numbers.iter().all(|s| s.trim().is_empty()) {
         reasons.push("phone_numbers is empty: a customer needs at least one number".into());
     }
     match (id, name, loyalty_points, is_vip) {
@@ -290,22 +469,32 @@ mod tests {
     use super::*;
     use crate::normalise::Region;
 
-    fn read(text: &str) -> Result<Vec<ImportRow>, Vec<RowError>> {
-        read_csv(
-            text.as_bytes(),
-            &PhoneNormaliser::new("US".parse::<Region>().unwrap()),
-        )
+    fn read_as(text: &str, format: ImportFormat) -> (Vec<StagedRow>, Vec<RowError>) {
+        let normaliser = PhoneNormaliser::new("US".parse::<Region>().unwrap());
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        for item in RowReader::new(input, format, &normaliser) {
+            match item {
+                Ok(row) => rows.push(row),
+                Err(e) => errors.extend(e),
+            }
+        }
+        (rows, errors)
+    }
+
+    fn read(text: &str) -> (Vec<StagedRow>, Vec<RowError>) {
+        read_as(text, ImportFormat::Csv)
     }
 
     #[test]
     fn reads_numbers_in_any_format_and_columns_in_any_order() {
-        let rows = read(
+        let (rows, errors) = read(
             "\u{FEFF}name,customer_id,is_vip,loyalty_points,phone_numbers\n\
              Alice Smith,CUST-001,yes,1500,(555) 123-4567; tel:+1-555-000-1111 ;+15551234567\n\
              \n\
              \"Jones, Bob\",CUST-002,0,200,+44 20 7946 0958\n",
-        )
-        .unwrap();
+        );
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows.len(), 2);
         let alice = &rows[0].record;
         assert_eq!(alice.customer.name.as_str(), "Alice Smith");
@@ -318,26 +507,24 @@ mod tests {
 
     #[test]
     fn reports_every_bad_row_with_its_line_and_reason() {
-        let errors = read(
+        let (rows, errors) = read(
             "customer_id,name,loyalty_points,is_vip,phone_numbers\n\
              C1,Ann,10,true,+15551234567\n\
              C2,,-3,maybe,123\n\
-             C1,Ann again,1,false,+15559990000\n\
              C3,Cy,1.5,false,+1 (555) 123-4567\n\
              C4,Di,5,no,\n\
-             C5,Ed,5\n",
-        )
-        .unwrap_err();
+             C5,Ed,5\n\
+             C6,Fi,6,no,+15550000006\n",
+        );
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         let expect = [
             "line 3: name is empty",
             "line 3: loyalty_points must be",
             "line 3: is_vip must be",
             "line 3: phone number \"123\" is not usable",
-            "line 4: customer_id C1 already appears on line 2",
-            "line 5: loyalty_points must be",
-            "line 6: phone_numbers is empty",
-            "line 7: expected 5 fields, found 3",
+            "line 4: loyalty_points must be",
+            "line 5: phone_numbers is empty",
+            "line 6: expected 5 fields, found 3",
         ];
         for wanted in expect {
             assert!(
@@ -345,31 +532,9 @@ mod tests {
                 "missing {wanted:?} in {text:#?}"
             );
         }
-        // Line 5's number is valid on its own; it is line 5's points that fail, so the number
-        // clash with line 2 is not reported for a row that was already refused.
         assert_eq!(errors.len(), expect.len(), "{text:#?}");
-    }
-
-    #[test]
-    fn a_number_on_two_customers_names_both_lines() {
-        let errors = read(
-            "customer_id,name,loyalty_points,is_vip,phone_numbers\n\
-             C1,Ann,10,true,+15551234567\n\
-             C2,Bo,10,true,(555) 123-4567\n",
-        )
-        .unwrap_err();
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].line, 3);
-        assert!(
-            errors[0].reason.contains("+15551234567"),
-            "{}",
-            errors[0].reason
-        );
-        assert!(
-            errors[0].reason.contains("customer C1 on line 2"),
-            "{}",
-            errors[0].reason
-        );
+        let good: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [2, 7], "reading goes on past bad rows");
     }
 
     #[test]
@@ -379,7 +544,8 @@ mod tests {
                     \n\
                     \"C2\",\"two\nline name\",1,true,+15551234568\n\
                     C3,,1,true,+15551234569\n";
-        let errors = read(text).unwrap_err();
+        let (rows, errors) = read(text);
+        assert_eq!(rows[0].line, 3);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!((errors[0].line, errors[1].line), (5, 7), "{errors:?}");
         assert!(
@@ -389,17 +555,18 @@ mod tests {
     }
 
     #[test]
-    fn header_problems_are_reported_on_line_one() {
-        let errors =
-            read("customer_id,name,points,is_vip,phone_numbers\nC1,A,1,true,+15551234567\n")
-                .unwrap_err();
+    fn header_problems_are_reported_on_line_one_and_stop_the_reading() {
+        let (rows, errors) =
+            read("customer_id,name,points,is_vip,phone_numbers\nC1,A,1,true,+15551234567\n");
+        assert!(rows.is_empty());
+        assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 1);
         assert!(
             errors[0].reason.contains("\"points\""),
             "{}",
             errors[0].reason
         );
-        let errors = read("customer_id,name,is_vip,phone_numbers\n").unwrap_err();
+        let (_, errors) = read("customer_id,name,is_vip,phone_numbers\n");
         assert!(
             errors[0]
                 .reason
@@ -411,13 +578,50 @@ mod tests {
 
     #[test]
     fn broken_csv_is_an_error_not_a_panic() {
-        let bytes = b"customer_id,name,loyalty_points,is_vip,phone_numbers\nC1,\xff\xfe,1,true,+15551234567\n";
-        let errors = read_csv(
-            &bytes[..],
-            &PhoneNormaliser::new("US".parse::<Region>().unwrap()),
-        )
-        .unwrap_err();
+        let mut bytes = b"customer_id,name,loyalty_points,is_vip,phone_numbers\nC1,".to_vec();
+        bytes.extend_from_slice(b"\xff\xfe,1,true,+15551234567\n");
+        let (_, errors) = read(&String::from_utf8_lossy(&bytes));
+        // Lossy decoding turns the bytes into U+FFFD: a valid name, so no error here; raw
+        // invalid UTF-8 is checked through the reader directly.
+        assert!(errors.is_empty());
+        let normaliser = PhoneNormaliser::new("US".parse::<Region>().unwrap());
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
+        let results: Vec<_> = RowReader::new(input, ImportFormat::Csv, &normaliser).collect();
+        let errors: Vec<RowError> = results
+            .into_iter()
+            .filter_map(Result::err)
+            .flatten()
+            .collect();
         assert_eq!(errors[0].line, 2, "{errors:?}");
         assert!(errors[0].reason.contains("UTF-8"), "{errors:?}");
+    }
+
+    #[test]
+    fn json_lines_carry_the_same_fields_with_json_types() {
+        let (rows, errors) = read_as(
+            "{\"customer_id\":\"J1\",\"name\":\"Jo\",\"loyalty_points\":7,\"is_vip\":true,\"phone_numbers\":[\"+15550000001\",\"(555) 000-0002\"]}\n\
+             \n\
+             {\"customer_id\":\"J2\",\"name\":\"Ka\",\"loyalty_points\":1.5,\"is_vip\":\"maybe\",\"phone_numbers\":[]}\n\
+             [1,2]\n\
+             {\"customer_id\":\"J3\",\"name\":\"Li\",\"loyalty_points\":1,\"is_vip\":false,\"phone_numbers\":[\"+15550000003\"],\"vip\":1}\n\
+             {not json\n",
+            ImportFormat::Jsonl,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].record.phone_numbers.len(), 2);
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        for wanted in [
+            "line 3: loyalty_points must be",
+            "line 3: is_vip must be",
+            "line 3: phone_numbers is empty",
+            "line 4: expected a JSON object",
+            "line 5: unknown field \"vip\"",
+            "line 6: not valid JSON",
+        ] {
+            assert!(
+                text.iter().any(|t| t.starts_with(wanted)),
+                "missing {wanted:?} in {text:#?}"
+            );
+        }
     }
 }

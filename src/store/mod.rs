@@ -4,6 +4,7 @@
 //! once and `on_pool!` runs it against whichever pool is configured (each arm is type-checked
 //! against its own driver).
 
+mod bulk;
 mod url;
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use self::bulk::{BulkImport, Conflict, ImportCounts, ImportMode, StagedRow};
 pub use self::url::{Backend, DatabaseUrl};
 use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
 
@@ -43,6 +45,8 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the store did not answer within {0:?}")]
     DeadlineExceeded(Duration),
+    #[error("cannot write the exported customers: {0}")]
+    Sink(String),
 }
 
 /// Pool settings that are the operator's to choose.
@@ -96,6 +100,12 @@ const INSERT_NUMBER_IF_FREE: &str = "\
     INSERT INTO phone_numbers (e164, customer_id) VALUES ($1, $2) ON CONFLICT (e164) DO NOTHING";
 
 const NUMBER_OWNER: &str = "SELECT customer_id FROM phone_numbers WHERE e164 = $1";
+
+/// Every customer with each of their numbers, grouped by customer in a stable order.
+const EXPORT: &str = "\
+    SELECT c.customer_id, c.name, c.loyalty_points, c.is_vip, p.e164 \
+    FROM customers c LEFT JOIN phone_numbers p ON p.customer_id = c.customer_id \
+    ORDER BY c.customer_id, p.e164";
 
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
@@ -286,6 +296,39 @@ impl CustomerStore {
             tx.commit().await?;
         });
         Ok(summary)
+    }
+
+    /// Streams every customer, with their numbers, to `visit`; returns how many there were.
+    pub async fn for_each_customer<E: std::fmt::Display>(
+        &self,
+        mut visit: impl FnMut(&CustomerRecord) -> Result<(), E>,
+    ) -> Result<u64, StoreError> {
+        use futures_util::TryStreamExt;
+        let mut current: Option<CustomerRecord> = None;
+        let mut count = 0u64;
+        let mut emit = |record: &CustomerRecord| {
+            count += 1;
+            visit(record).map_err(|e| StoreError::Sink(e.to_string()))
+        };
+        on_pool!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (String, String, i64, bool, Option<String>)>(EXPORT).fetch(pool);
+            while let Some((customer_id, name, loyalty_points, is_vip, e164)) = rows.try_next().await? {
+                if current.as_ref().is_none_or(|c| c.customer.id.as_str() != customer_id) {
+                    if let Some(done) = current.take() {
+                        emit(&done)?;
+                    }
+                    let customer = Customer::try_from(CustomerRow { customer_id, name, loyalty_points, is_vip })?;
+                    current = Some(CustomerRecord { customer, phone_numbers: Vec::new() });
+                }
+                if let (Some(record), Some(e164)) = (current.as_mut(), e164) {
+                    record.phone_numbers.push(E164::parse(&e164).map_err(StoreError::Corrupt)?);
+                }
+            }
+        });
+        if let Some(done) = current.take() {
+            emit(&done)?;
+        }
+        Ok(count)
     }
 
     /// Connections open, and of those idle, for the pool gauges.

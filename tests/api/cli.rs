@@ -11,7 +11,157 @@ on_both_backends!(
     reimport_updates_by_customer_id_and_replaces_numbers,
     a_bad_row_fails_the_whole_import_and_writes_nothing,
     a_number_owned_by_a_customer_outside_the_file_is_refused,
+    duplicates_across_the_file_are_reported_with_both_lines,
+    replace_mode_leaves_exactly_the_files_customers,
+    dry_run_reports_what_would_change_and_writes_nothing,
+    json_lines_import_like_csv,
+    export_then_import_is_an_exact_round_trip,
 );
+
+async fn duplicates_across_the_file_are_reported_with_both_lines(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let file = csv_file(
+        "C-1,Ann,10,true,+15550000001\n\
+         C-2,Bo,20,false,(555) 000-0001\n\
+         C-1,Ann again,1,false,+15550000009\n\
+         C-3,Cy,30,false,+15550000003\n",
+    );
+    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let errors = stderr(&output);
+    assert!(
+        errors
+            .contains("line 3: phone number +15550000001 is also given to the customer on line 2"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("line 4: customer_id C-1 already appears on line 2"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("2 problem(s) found; nothing was written"),
+        "{errors}"
+    );
+    assert_eq!(lookup_json(&db, "+15550000003"), json(UNKNOWN));
+}
+
+async fn replace_mode_leaves_exactly_the_files_customers(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let first = csv_file(
+        "C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,+15550000003\n",
+    );
+    assert!(
+        run(&db, &["import", first.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    // C-3 gives up its number to the new C-4; C-1 and C-3 are not in the new list.
+    let second = csv_file("C-2,Bo,21,false,+15550000002\nC-4,Di,40,true,+15550000003\n");
+    let output = run(
+        &db,
+        &[
+            "import",
+            second.path().to_str().unwrap(),
+            "--mode",
+            "replace",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 new, 1 updated, 0 unchanged, 2 deleted; 2 phone numbers"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(lookup_json(&db, "+15550000001"), json(UNKNOWN));
+    assert_eq!(lookup_json(&db, "+15550000002")["loyalty_points"], 21);
+    assert_eq!(lookup_json(&db, "+15550000003")["customer_id"], "C-4");
+    let export = run(&db, &["export", "-"]);
+    assert_eq!(
+        stdout(&export),
+        format!("{HEADER}C-2,Bo,21,false,+15550000002\nC-4,Di,40,true,+15550000003\n")
+    );
+}
+
+async fn dry_run_reports_what_would_change_and_writes_nothing(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let first = csv_file("C-1,Ann,10,true,+15550000001\n");
+    assert!(
+        run(&db, &["import", first.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let second = csv_file("C-1,Ann,11,true,+15550000001\nC-2,Bo,20,false,+15550000002\n");
+    let output = run(
+        &db,
+        &["import", second.path().to_str().unwrap(), "--dry-run"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("dry run, nothing written: would import 2 customer(s)"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("1 new, 1 updated, 0 unchanged"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(lookup_json(&db, "+15550000001")["loyalty_points"], 10);
+    assert_eq!(lookup_json(&db, "+15550000002"), json(UNKNOWN));
+}
+
+async fn json_lines_import_like_csv(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let mut file = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
+    file.write_all(
+        b"{\"customer_id\":\"J-1\",\"name\":\"Jo \\\"JJ\\\" Diaz\",\"loyalty_points\":7,\"is_vip\":true,\"phone_numbers\":[\"tel:+1-555-000-0001\",\"(555) 000-0002\"]}\n\
+          {\"customer_id\":\"J-2\",\"name\":\"Ka\",\"loyalty_points\":0,\"is_vip\":\"no\",\"phone_numbers\":[\"+44 20 7946 0958\"]}\n",
+    )
+    .unwrap();
+    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lookup_json(&db, "+15550000002")["name"], "Jo \"JJ\" Diaz");
+    assert_eq!(lookup_json(&db, "+442079460958")["customer_id"], "J-2");
+}
+
+async fn export_then_import_is_an_exact_round_trip(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let file = csv_file(
+        "C-1,\"O'Neil, \"\"Dan\"\"\",10,yes,(555) 000-0002;+15550000001\n\
+         C-2,Zoë Ünal,9007199254740991,0,+44 20 7946 0958\n\
+         C-3,Cy,0,false,011 33 1 23 45 67 89\n",
+    );
+    assert!(
+        run(&db, &["import", file.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let first = stdout(&run(&db, &["export", "-"]));
+    assert!(
+        first.contains("C-1,\"O'Neil, \"\"Dan\"\"\",10,true,+15550000001;+15550000002\n"),
+        "{first}"
+    );
+    let mut exported = tempfile::NamedTempFile::new().unwrap();
+    exported.write_all(first.as_bytes()).unwrap();
+    let again = TestDatabase::new(backend).await;
+    let output = run(&again, &["import", exported.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&run(&again, &["export", "-"])),
+        first,
+        "export → import → export must be identical"
+    );
+    // Re-importing the export into its own database changes nothing.
+    let same = run(&db, &["import", exported.path().to_str().unwrap()]);
+    assert!(
+        stdout(&same).contains("0 new, 0 updated, 3 unchanged"),
+        "{}",
+        stdout(&same)
+    );
+}
 
 const HEADER: &str = "customer_id,name,loyalty_points,is_vip,phone_numbers\n";
 
@@ -60,7 +210,7 @@ async fn import_then_lookup_finds_customers_by_any_of_their_numbers(backend: Bac
     let summary = stdout(&output);
     assert!(summary.contains("imported 2 customer(s)"), "{summary}");
     assert!(
-        summary.contains("2 new, 0 updated, 0 unchanged; 3 phone numbers"),
+        summary.contains("2 new, 0 updated, 0 unchanged, 0 deleted; 3 phone numbers"),
         "{summary}"
     );
 
@@ -86,7 +236,7 @@ async fn reimport_updates_by_customer_id_and_replaces_numbers(backend: Backend) 
 
     let same = run(&db, &["import", first.path().to_str().unwrap()]);
     assert!(
-        stdout(&same).contains("0 new, 0 updated, 2 unchanged"),
+        stdout(&same).contains("0 new, 0 updated, 2 unchanged, 0 deleted"),
         "{}",
         stdout(&same)
     );
@@ -97,7 +247,7 @@ async fn reimport_updates_by_customer_id_and_replaces_numbers(backend: Backend) 
     let output = run(&db, &["import", second.path().to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("0 new, 1 updated, 1 unchanged; 3 phone numbers"),
+        stdout(&output).contains("0 new, 1 updated, 1 unchanged, 0 deleted; 3 phone numbers"),
         "{}",
         stdout(&output)
     );
@@ -146,7 +296,7 @@ async fn a_number_owned_by_a_customer_outside_the_file_is_refused(backend: Backe
     assert!(!output.status.success());
     let errors = stderr(&output);
     assert!(
-        errors.contains("line 3: phone number +15550000001 already belongs to customer C-1"),
+        errors.contains("line 3: phone number +15550000001 already belongs to customer C-1, who is not in this file"),
         "{errors}"
     );
     assert_eq!(

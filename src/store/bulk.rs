@@ -1,0 +1,334 @@
+//! Bulk import: rows are staged into temporary tables inside one transaction (COPY on
+//! Postgres, multi-row INSERTs on SQLite), checked with set-based SQL that names line numbers,
+//! and applied in a few statements. Until `apply` commits, nothing is visible; a reader sees the
+//! old customers or the new ones, never a mix.
+
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use super::{CustomerStore, StoreError};
+use crate::domain::CustomerRecord;
+
+/// `upsert` adds or updates the file's customers; `replace` also deletes every other customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportMode {
+    Upsert,
+    Replace,
+}
+
+/// A validated row with the line it came from.
+#[derive(Clone, Debug)]
+pub struct StagedRow {
+    pub line: u64,
+    pub record: CustomerRecord,
+}
+
+/// A problem only the whole file (or the store) shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    DuplicateCustomer {
+        line: u64,
+        first_line: u64,
+        customer_id: String,
+    },
+    DuplicateNumber {
+        line: u64,
+        first_line: u64,
+        number: String,
+    },
+    NumberOwnedElsewhere {
+        line: u64,
+        number: String,
+        owner: String,
+    },
+}
+
+impl Conflict {
+    pub fn line(&self) -> u64 {
+        match self {
+            Self::DuplicateCustomer { line, .. }
+            | Self::DuplicateNumber { line, .. }
+            | Self::NumberOwnedElsewhere { line, .. } => *line,
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Self::DuplicateCustomer {
+                first_line,
+                customer_id,
+                ..
+            } => {
+                format!("customer_id {customer_id} already appears on line {first_line}")
+            }
+            Self::DuplicateNumber {
+                first_line, number, ..
+            } => {
+                format!("phone number {number} is also given to the customer on line {first_line}")
+            }
+            Self::NumberOwnedElsewhere { number, owner, .. } => {
+                format!(
+                    "phone number {number} already belongs to customer {owner}, who is not in this file"
+                )
+            }
+        }
+    }
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    pub phone_numbers: u64,
+}
+
+/// How many conflicts of each kind are reported at most.
+const CONFLICT_LIMIT: i64 = 1000;
+/// Rows per multi-row INSERT on SQLite (5 parameters each, well under SQLite's 32766).
+const SQLITE_ROWS_PER_INSERT: usize = 1000;
+
+const CREATE_STAGING: [&str; 2] = [
+    "CREATE TEMP TABLE import_customers (line BIGINT NOT NULL, customer_id TEXT NOT NULL, name TEXT NOT NULL, loyalty_points BIGINT NOT NULL, is_vip BOOLEAN NOT NULL)",
+    "CREATE TEMP TABLE import_numbers (line BIGINT NOT NULL, e164 TEXT NOT NULL, customer_id TEXT NOT NULL)",
+];
+const INDEX_STAGING: [&str; 3] = [
+    "CREATE INDEX import_customers_id ON import_customers (customer_id)",
+    "CREATE INDEX import_numbers_e164 ON import_numbers (e164)",
+    "CREATE INDEX import_numbers_customer ON import_numbers (customer_id)",
+];
+const DROP_STAGING: [&str; 2] = ["DROP TABLE import_customers", "DROP TABLE import_numbers"];
+
+const DUPLICATE_CUSTOMERS: &str = "\
+    SELECT s.line, d.first_line, s.customer_id FROM import_customers s \
+    JOIN (SELECT customer_id, MIN(line) AS first_line FROM import_customers GROUP BY customer_id HAVING COUNT(*) > 1) d \
+      ON d.customer_id = s.customer_id \
+    WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
+const DUPLICATE_NUMBERS: &str = "\
+    SELECT s.line, d.first_line, s.e164 FROM import_numbers s \
+    JOIN (SELECT e164, MIN(line) AS first_line FROM import_numbers GROUP BY e164 HAVING COUNT(*) > 1) d \
+      ON d.e164 = s.e164 \
+    WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
+/// Numbers already owned by a customer the file does not mention (only a conflict in upsert
+/// mode: replace deletes such customers).
+const NUMBERS_OWNED_ELSEWHERE: &str = "\
+    SELECT n.line, n.e164, p.customer_id FROM import_numbers n JOIN phone_numbers p ON p.e164 = n.e164 \
+    WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = p.customer_id) \
+    ORDER BY n.line LIMIT $1";
+const COUNTS: &str = "SELECT \
+    (SELECT COUNT(*) FROM import_customers s WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = s.customer_id)), \
+    (SELECT COUNT(*) FROM import_customers s JOIN customers c ON c.customer_id = s.customer_id \
+       WHERE c.name <> s.name OR c.loyalty_points <> s.loyalty_points OR c.is_vip <> s.is_vip), \
+    (SELECT COUNT(*) FROM import_customers), \
+    (SELECT COUNT(*) FROM import_numbers), \
+    (SELECT COUNT(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = c.customer_id))";
+const DELETE_OTHERS: &str = "\
+    DELETE FROM customers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = customers.customer_id)";
+const UPSERT_CUSTOMERS: &str = "\
+    INSERT INTO customers (customer_id, name, loyalty_points, is_vip) \
+    SELECT customer_id, name, loyalty_points, is_vip FROM import_customers WHERE true \
+    ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, loyalty_points = excluded.loyalty_points, \
+      is_vip = excluded.is_vip, updated_at = CURRENT_TIMESTAMP \
+    WHERE customers.name <> excluded.name OR customers.loyalty_points <> excluded.loyalty_points OR customers.is_vip <> excluded.is_vip";
+const RELEASE_NUMBERS: &str =
+    "DELETE FROM phone_numbers WHERE customer_id IN (SELECT customer_id FROM import_customers)";
+const INSERT_NUMBERS: &str =
+    "INSERT INTO phone_numbers (e164, customer_id) SELECT e164, customer_id FROM import_numbers";
+
+enum BulkTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            BulkTx::Sqlite($conn) => $body,
+            BulkTx::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// An import under way: one open transaction with the staged rows.
+pub struct BulkImport {
+    tx: BulkTx,
+}
+
+impl CustomerStore {
+    pub async fn begin_import(&self) -> Result<BulkImport, StoreError> {
+        let mut tx = match self {
+            Self::Sqlite(pool) => BulkTx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => BulkTx::Postgres(pool.begin().await?),
+        };
+        on_tx!(&mut tx, conn => {
+            for sql in CREATE_STAGING {
+                sqlx::query(sql).execute(&mut **conn).await?;
+            }
+        });
+        Ok(BulkImport { tx })
+    }
+}
+
+impl BulkImport {
+    /// Adds validated rows to the staging tables.
+    pub async fn stage(&mut self, rows: &[StagedRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match &mut self.tx {
+            BulkTx::Postgres(tx) => {
+                let (customers, numbers) = copy_csv(rows)?;
+                let mut copy = tx
+                    .copy_in_raw("COPY import_customers FROM STDIN (FORMAT csv)")
+                    .await?;
+                copy.send(customers).await?;
+                copy.finish().await?;
+                let mut copy = tx
+                    .copy_in_raw("COPY import_numbers FROM STDIN (FORMAT csv)")
+                    .await?;
+                copy.send(numbers).await?;
+                copy.finish().await?;
+            }
+            BulkTx::Sqlite(tx) => {
+                for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
+                    let placeholders = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                    let sql = format!(
+                        "INSERT INTO import_customers (line, customer_id, name, loyalty_points, is_vip) VALUES {placeholders}"
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for row in chunk {
+                        let c = &row.record.customer;
+                        query = query
+                            .bind(row.line as i64)
+                            .bind(c.id.as_str().to_owned())
+                            .bind(c.name.as_str().to_owned())
+                            .bind(c.loyalty_points.value())
+                            .bind(c.is_vip);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+                let numbers: Vec<(i64, &str, &str)> = rows
+                    .iter()
+                    .flat_map(|row| {
+                        row.record.phone_numbers.iter().map(move |n| {
+                            (row.line as i64, n.as_str(), row.record.customer.id.as_str())
+                        })
+                    })
+                    .collect();
+                for chunk in numbers.chunks(SQLITE_ROWS_PER_INSERT) {
+                    let placeholders = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+                    let sql = format!(
+                        "INSERT INTO import_numbers (line, e164, customer_id) VALUES {placeholders}"
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (line, e164, id) in chunk {
+                        query = query
+                            .bind(*line)
+                            .bind(e164.to_string())
+                            .bind(id.to_string());
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Duplicates within the file and, in upsert mode, numbers owned by customers outside it,
+    /// ordered by line.
+    pub async fn conflicts(&mut self, mode: ImportMode) -> Result<Vec<Conflict>, StoreError> {
+        let mut found = Vec::new();
+        on_tx!(&mut self.tx, conn => {
+            for sql in INDEX_STAGING {
+                sqlx::query(sql).execute(&mut **conn).await?;
+            }
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
+            found.extend(rows.into_iter().map(|(line, first, customer_id)| Conflict::DuplicateCustomer { line: line as u64, first_line: first as u64, customer_id }));
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
+            found.extend(rows.into_iter().map(|(line, first, number)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number }));
+            if mode == ImportMode::Upsert {
+                let rows: Vec<(i64, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
+                found.extend(rows.into_iter().map(|(line, number, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, owner }));
+            }
+        });
+        found.sort_by_key(Conflict::line);
+        Ok(found)
+    }
+
+    /// Counts what the import changes; unless `dry_run`, applies it and commits.
+    pub async fn apply(
+        mut self,
+        mode: ImportMode,
+        dry_run: bool,
+    ) -> Result<ImportCounts, StoreError> {
+        let counts = on_tx!(&mut self.tx, conn => {
+            let (inserted, updated, total, numbers, others): (i64, i64, i64, i64, i64) =
+                sqlx::query_as(COUNTS).fetch_one(&mut **conn).await?;
+            if !dry_run {
+                if mode == ImportMode::Replace {
+                    sqlx::query(DELETE_OTHERS).execute(&mut **conn).await?;
+                }
+                sqlx::query(UPSERT_CUSTOMERS).execute(&mut **conn).await?;
+                sqlx::query(RELEASE_NUMBERS).execute(&mut **conn).await?;
+                sqlx::query(INSERT_NUMBERS).execute(&mut **conn).await?;
+            }
+            for sql in DROP_STAGING {
+                sqlx::query(sql).execute(&mut **conn).await?;
+            }
+            let as_u64 = |n: i64| u64::try_from(n).unwrap_or_default();
+            ImportCounts {
+                inserted: as_u64(inserted),
+                updated: as_u64(updated),
+                unchanged: as_u64(total - inserted - updated),
+                deleted: if mode == ImportMode::Replace { as_u64(others) } else { 0 },
+                phone_numbers: as_u64(numbers),
+            }
+        });
+        if dry_run {
+            self.abort().await?;
+        } else {
+            on_tx!(self.tx, tx => tx.commit().await)?;
+        }
+        Ok(counts)
+    }
+
+    /// Discards everything staged; the store is as it was.
+    pub async fn abort(self) -> Result<(), StoreError> {
+        on_tx!(self.tx, tx => tx.rollback().await)?;
+        Ok(())
+    }
+}
+
+/// The rows as CSV for `COPY … (FORMAT csv)`: customers, then numbers.
+fn copy_csv(rows: &[StagedRow]) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    let csv_error =
+        |e: csv::Error| StoreError::Corrupt(format!("cannot encode rows for COPY: {e}"));
+    let mut customers = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
+    let mut numbers = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 40));
+    for row in rows {
+        let c = &row.record.customer;
+        let line = row.line.to_string();
+        let points = c.loyalty_points.value().to_string();
+        let vip = if c.is_vip { "true" } else { "false" };
+        customers
+            .write_record([
+                line.as_str(),
+                c.id.as_str(),
+                c.name.as_str(),
+                points.as_str(),
+                vip,
+            ])
+            .map_err(csv_error)?;
+        for number in &row.record.phone_numbers {
+            numbers
+                .write_record([line.as_str(), number.as_str(), c.id.as_str()])
+                .map_err(csv_error)?;
+        }
+    }
+    let into_bytes = |w: csv::Writer<Vec<u8>>| {
+        w.into_inner()
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode rows for COPY: {e}")))
+    };
+    Ok((into_bytes(customers)?, into_bytes(numbers)?))
+}
