@@ -288,8 +288,8 @@ impl Progress {
 
     fn row(&self, rows: u64) {
         match &self.bar {
-            Some(bar) if rows % 1000 == 0 => bar.set_message(format!("{rows} rows")),
-            None if rows % Self::PLAIN_EVERY == 0 => eprintln!("… {rows} rows read"),
+            Some(bar) if rows.is_multiple_of(1000) => bar.set_message(format!("{rows} rows")),
+            None if rows.is_multiple_of(Self::PLAIN_EVERY) => eprintln!("… {rows} rows read"),
             _ => {}
         }
     }
