@@ -187,6 +187,10 @@ pub struct EdgeArgs {
     #[arg(long = "basic-auth", env = "LOOKUP_BASIC_AUTH", value_delimiter = ',', value_parser = BasicCredential::parse, hide_env_values = true)]
     pub basic_auth: Vec<BasicCredential>,
 
+    /// Turns on the admin API (/api/v1/customers) for this key, sent like an API key; repeatable. Lookup credentials do not open it. `sha256:<hex>` accepted.
+    #[arg(long = "admin-key", env = "LOOKUP_ADMIN_KEYS", value_delimiter = ',', value_parser = ApiKey::parse, hide_env_values = true)]
+    pub admin_keys: Vec<ApiKey>,
+
     /// Serve lookups without credentials on a non-loopback address (only behind something that authenticates).
     #[arg(long, env = "LOOKUP_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,

@@ -242,29 +242,41 @@ fn next_jsonl(
                 COLUMNS.join(", ")
             ));
         }
-        let text_of = |name: &str| {
-            object
-                .get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-        };
-        let numbers: Vec<&str> = match object.get("phone_numbers") {
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().unwrap_or("\u{0}"))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let row = parse_row(
-            text_of("customer_id"),
-            text_of("name"),
-            FieldValue::Json(object.get("loyalty_points")),
-            FieldValue::Json(object.get("is_vip")),
-            &numbers,
-            normaliser,
-        );
-        return Some(stage(*line, row));
+        let id = object
+            .get("customer_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        return Some(stage(*line, record_from_json(id, &object, normaliser)));
     }
+}
+
+/// A customer from a JSON object with `name`, `loyalty_points`, `is_vip` and `phone_numbers`
+/// (JSON Lines import, the admin API), or every reason it is refused.
+pub fn record_from_json(
+    id: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+    normaliser: &PhoneNormaliser,
+) -> Result<CustomerRecord, Vec<String>> {
+    let name = object
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let numbers: Vec<&str> = match object.get("phone_numbers") {
+        // A non-string item becomes a value no normaliser accepts, so it is reported.
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().unwrap_or("\u{0}"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    parse_row(
+        id,
+        name,
+        FieldValue::Json(object.get("loyalty_points")),
+        FieldValue::Json(object.get("is_vip")),
+        &numbers,
+        normaliser,
+    )
 }
 
 fn stage(line: u64, row: Result<CustomerRecord, Vec<String>>) -> RowResult {

@@ -24,6 +24,8 @@ pub struct EdgePolicy {
     pub challenge: String,
     /// `--metrics-auth`: /metrics is guarded like the API instead of open like the probes.
     pub metrics_need_credentials: bool,
+    /// Keys for the admin API; empty when it is off (its routes then do not exist).
+    pub admin_credentials: Credentials,
 }
 
 impl EdgePolicy {
@@ -46,6 +48,16 @@ impl EdgePolicy {
                 .map_err(|wait| ApiError::RateLimited {
                     retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
                 })?;
+        }
+        // The admin API takes admin keys only: lookup credentials must not change customers.
+        if req.path().starts_with("/api/v1/customers") && !self.admin_credentials.is_empty() {
+            return if self.admin_credentials.admit(req.headers()) {
+                Ok(())
+            } else {
+                Err(ApiError::Unauthorized {
+                    challenge: r#"Bearer realm="customer-lookup-admin""#.into(),
+                })
+            };
         }
         if !probe && !self.credentials.is_empty() && !self.credentials.admit(req.headers()) {
             return Err(ApiError::Unauthorized {

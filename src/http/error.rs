@@ -37,6 +37,14 @@ pub enum ApiError {
     MethodNotAllowed { allowed: &'static str },
     #[error("no customer has this phone number")]
     CustomerNotFound,
+    #[error("no customer has this customer_id")]
+    NoSuchCustomer,
+    #[error("{} problem(s): {}", .0.len(), .0.join("; "))]
+    InvalidCustomer(Vec<String>),
+    #[error("phone number {number} belongs to customer {owner}; remove it there first")]
+    NumberTaken { number: String, owner: String },
+    #[error("phone is not a usable phone number: {0}")]
+    InvalidPhoneNumber(crate::normalise::NotAPhoneNumber),
     #[error(
         "credentials missing or not accepted: send Authorization: Bearer <key>, X-API-Key: <key>, or HTTP Basic"
     )]
@@ -65,7 +73,10 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::CustomerNotFound => "customer_not_found",
+            Self::CustomerNotFound | Self::NoSuchCustomer => "customer_not_found",
+            Self::InvalidCustomer(_) => "invalid_customer",
+            Self::NumberTaken { .. } => "number_taken",
+            Self::InvalidPhoneNumber(_) => "invalid_phone_number",
             Self::Unauthorized { .. } => "unauthorized",
             Self::ForbiddenNetwork => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
@@ -98,7 +109,13 @@ impl ResponseError for ApiError {
             | Self::MalformedQuery(_)
             | Self::UnreadableBody(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RouteNotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
+            Self::RouteNotFound | Self::CustomerNotFound | Self::NoSuchCustomer => {
+                StatusCode::NOT_FOUND
+            }
+            Self::InvalidCustomer(_) | Self::InvalidPhoneNumber(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::NumberTaken { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::ForbiddenNetwork => StatusCode::FORBIDDEN,

@@ -26,12 +26,7 @@ pub async fn lookup_post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = tokio::time::timeout(
-        state.request_timeout,
-        read_body(&req, payload, state.max_body),
-    )
-    .await
-    .map_err(|_| ApiError::RequestTimeout)??;
+    let body = read_body_within_limits(&req, payload, &state).await?;
     let caller_id = caller_id_from_json(&body)?;
     answer(&req, &state, &caller_id).await
 }
@@ -88,6 +83,20 @@ fn store_failed(
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     builder
+}
+
+/// The body, within `--max-body` (413) and `--request-timeout` (408).
+pub(super) async fn read_body_within_limits(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<web::BytesMut, ApiError> {
+    tokio::time::timeout(
+        state.request_timeout,
+        read_body(req, payload, state.max_body),
+    )
+    .await
+    .map_err(|_| ApiError::RequestTimeout)?
 }
 
 /// Reads the body up to `limit` bytes; the Content-Length is checked first so an honest

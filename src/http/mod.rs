@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, the request log, and `Application`, which `serve` and the tests both
 //! use to start the real service.
 
+mod admin;
 pub mod auth;
 pub mod client_addr;
 mod edge;
@@ -36,6 +37,7 @@ pub struct AppState {
     /// How long a client may take to send its body.
     pub request_timeout: Duration,
     pub on_store_error: OnStoreError,
+    pub normaliser: PhoneNormaliser,
 }
 
 /// A service that is listening and ready to be run.
@@ -116,12 +118,14 @@ impl Application {
                 common.store_timeout,
             ),
             on_store_error: serve.on_store_error,
+            normaliser,
             unknown_status: serve.unknown.unknown_status,
             max_body: serve.max_body.as_u64(),
             request_timeout: serve.edge.request_timeout,
         });
         forget_idle_clients_periodically(&policy);
         let app_policy = policy.clone();
+        let admin_enabled = !serve.edge.admin_keys.is_empty();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -136,6 +140,23 @@ impl Application {
                         .route(web::post().to(lookup::lookup_post))
                         .default_service(web::to(lookup_methods_only)),
                 )
+                .configure(|config| {
+                    if admin_enabled {
+                        config
+                            .service(
+                                web::resource("/api/v1/customers")
+                                    .route(web::get().to(admin::find_by_phone))
+                                    .default_service(web::to(get_only)),
+                            )
+                            .service(
+                                web::resource("/api/v1/customers/{customer_id}")
+                                    .route(web::get().to(admin::get_customer))
+                                    .route(web::put().to(admin::put_customer))
+                                    .route(web::delete().to(admin::delete_customer))
+                                    .default_service(web::to(admin_methods_only)),
+                            );
+                    }
+                })
                 .service(get_resource("/healthz", health::healthz))
                 .service(get_resource("/readyz", health::readyz))
                 .service(get_resource("/metrics", metrics::metrics))
@@ -246,6 +267,7 @@ fn edge_policy(serve: &ServeArgs) -> anyhow::Result<EdgePolicy> {
         rate_limit: ClientRateLimit::per_second(serve.edge.rate_limit),
         challenge: challenges.join(", "),
         metrics_need_credentials: serve.metrics_auth,
+        admin_credentials: Credentials::new(serve.edge.admin_keys.clone(), Vec::new()),
     })
 }
 
@@ -282,6 +304,12 @@ where
     web::resource(path)
         .route(web::get().to(handler))
         .default_service(web::to(get_only))
+}
+
+async fn admin_methods_only() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        allowed: "GET, PUT, DELETE",
+    })
 }
 
 async fn get_only() -> Result<HttpResponse, ApiError> {

@@ -101,6 +101,11 @@ const INSERT_NUMBER_IF_FREE: &str = "\
 
 const NUMBER_OWNER: &str = "SELECT customer_id FROM phone_numbers WHERE e164 = $1";
 
+const FIND_CUSTOMER: &str =
+    "SELECT customer_id, name, loyalty_points, is_vip FROM customers WHERE customer_id = $1";
+const NUMBERS_OF: &str = "SELECT e164 FROM phone_numbers WHERE customer_id = $1 ORDER BY e164";
+const DELETE_CUSTOMER: &str = "DELETE FROM customers WHERE customer_id = $1";
+
 /// Every customer with each of their numbers, grouped by customer in a stable order.
 const EXPORT: &str = "\
     SELECT c.customer_id, c.name, c.loyalty_points, c.is_vip, p.e164 \
@@ -296,6 +301,35 @@ impl CustomerStore {
             tx.commit().await?;
         });
         Ok(summary)
+    }
+
+    /// One customer with their numbers.
+    pub async fn find_customer(
+        &self,
+        id: &CustomerId,
+    ) -> Result<Option<CustomerRecord>, StoreError> {
+        let (row, numbers): (Option<CustomerRow>, Vec<String>) = on_pool!(self, pool => {
+            let row = sqlx::query_as(FIND_CUSTOMER).bind(id.as_str()).fetch_optional(pool).await?;
+            let numbers = sqlx::query_scalar(NUMBERS_OF).bind(id.as_str()).fetch_all(pool).await?;
+            (row, numbers)
+        });
+        let Some(row) = row else { return Ok(None) };
+        let phone_numbers = numbers
+            .iter()
+            .map(|n| E164::parse(n).map_err(StoreError::Corrupt))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(CustomerRecord {
+            customer: Customer::try_from(row)?,
+            phone_numbers,
+        }))
+    }
+
+    /// Deletes a customer and their numbers; whether there was one.
+    pub async fn delete_customer(&self, id: &CustomerId) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query(DELETE_CUSTOMER).bind(id.as_str()).execute(pool).await?.rows_affected()
+        });
+        Ok(deleted > 0)
     }
 
     /// Streams every customer, with their numbers, to `visit`; returns how many there were.
