@@ -218,3 +218,55 @@ fn junk_never_panics_and_never_yields_malformed_e164() {
         }
     }
 }
+
+/// The fast route for `+digits` must never disagree with the full parse: for the example number
+/// of every region, and for variations of it (a digit more or less, a leading 0 or 1, another
+/// last digit), whenever the fast route answers, the full parse gives the same E.164.
+#[test]
+fn the_fast_path_for_canonical_numbers_agrees_with_the_full_parse() {
+    use phonenumber::metadata::DATABASE;
+    let n = normaliser("US");
+    let mut checked = 0;
+    let mut fast = 0;
+    for meta in DATABASE.iter() {
+        for desc in [
+            meta.descriptors().fixed_line(),
+            meta.descriptors().mobile(),
+            meta.descriptors().toll_free(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(example) = desc.example() else {
+                continue;
+            };
+            let code = meta.country_code();
+            let variants = [
+                example.to_owned(),
+                format!("0{example}"),
+                format!("1{example}"),
+                format!("{example}5"),
+                example[..example.len().saturating_sub(1)].to_owned(),
+                format!("{}{}", &example[..example.len().saturating_sub(1)], 7),
+            ];
+            for variant in variants {
+                let input = format!("+{code}{variant}");
+                let full = n.normalise_fully(&input);
+                if let Some(quick) = super::canonical_fast_path(&input) {
+                    fast += 1;
+                    assert_eq!(
+                        Ok(quick.clone()),
+                        full,
+                        "{input}: fast route {quick} vs full parse {full:?}"
+                    );
+                }
+                assert_eq!(n.normalise(&input), full, "{input}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 1000 && fast > 500,
+        "checked {checked}, fast {fast}"
+    );
+}

@@ -93,10 +93,13 @@ const CREATE_STAGING: [&str; 2] = [
     "CREATE TEMP TABLE import_customers (line BIGINT NOT NULL, customer_id TEXT NOT NULL, name TEXT NOT NULL, loyalty_points BIGINT NOT NULL, is_vip BOOLEAN NOT NULL)",
     "CREATE TEMP TABLE import_numbers (line BIGINT NOT NULL, e164 TEXT NOT NULL, customer_id TEXT NOT NULL)",
 ];
-const INDEX_STAGING: [&str; 3] = [
+const INDEX_STAGING: [&str; 5] = [
     "CREATE INDEX import_customers_id ON import_customers (customer_id)",
     "CREATE INDEX import_numbers_e164 ON import_numbers (e164)",
     "CREATE INDEX import_numbers_customer ON import_numbers (customer_id)",
+    // Temporary tables get no automatic statistics; without them the planner guesses.
+    "ANALYZE import_customers",
+    "ANALYZE import_numbers",
 ];
 const DROP_STAGING: [&str; 2] = ["DROP TABLE import_customers", "DROP TABLE import_numbers"];
 
@@ -123,18 +126,27 @@ const COUNTS: &str = "SELECT \
     (SELECT COUNT(*) FROM import_customers), \
     (SELECT COUNT(*) FROM import_numbers), \
     (SELECT COUNT(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = c.customer_id))";
-const DELETE_OTHERS: &str = "\
-    DELETE FROM customers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = customers.customer_id)";
+/// Replace mode: customers not in the file go, their numbers first (see the Postgres migration
+/// 0002: numbers are kept consistent here, not by a foreign key).
+const DELETE_OTHERS: [&str; 2] = [
+    "DELETE FROM phone_numbers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = phone_numbers.customer_id)",
+    "DELETE FROM customers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = customers.customer_id)",
+];
 const UPSERT_CUSTOMERS: &str = "\
     INSERT INTO customers (customer_id, name, loyalty_points, is_vip) \
     SELECT customer_id, name, loyalty_points, is_vip FROM import_customers WHERE true \
     ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, loyalty_points = excluded.loyalty_points, \
       is_vip = excluded.is_vip, updated_at = CURRENT_TIMESTAMP \
     WHERE customers.name <> excluded.name OR customers.loyalty_points <> excluded.loyalty_points OR customers.is_vip <> excluded.is_vip";
-const RELEASE_NUMBERS: &str =
-    "DELETE FROM phone_numbers WHERE customer_id IN (SELECT customer_id FROM import_customers)";
-const INSERT_NUMBERS: &str =
-    "INSERT INTO phone_numbers (e164, customer_id) SELECT e164, customer_id FROM import_numbers";
+/// Numbers are synced by difference, so re-importing an unchanged list writes nothing: first the
+/// file's customers let go of numbers the file no longer gives them (which also frees numbers
+/// moving to another customer of the file), then the missing ones are added.
+const RELEASE_NUMBERS: &str = "\
+    DELETE FROM phone_numbers WHERE customer_id IN (SELECT customer_id FROM import_customers) \
+    AND NOT EXISTS (SELECT 1 FROM import_numbers n WHERE n.e164 = phone_numbers.e164 AND n.customer_id = phone_numbers.customer_id)";
+const INSERT_NUMBERS: &str = "\
+    INSERT INTO phone_numbers (e164, customer_id) SELECT n.e164, n.customer_id FROM import_numbers n \
+    WHERE NOT EXISTS (SELECT 1 FROM phone_numbers p WHERE p.e164 = n.e164 AND p.customer_id = n.customer_id)";
 
 enum BulkTx {
     Sqlite(Transaction<'static, Sqlite>),
@@ -267,7 +279,9 @@ impl BulkImport {
                 sqlx::query_as(COUNTS).fetch_one(&mut **conn).await?;
             if !dry_run {
                 if mode == ImportMode::Replace {
-                    sqlx::query(DELETE_OTHERS).execute(&mut **conn).await?;
+                    for sql in DELETE_OTHERS {
+                        sqlx::query(sql).execute(&mut **conn).await?;
+                    }
                 }
                 sqlx::query(UPSERT_CUSTOMERS).execute(&mut **conn).await?;
                 sqlx::query(RELEASE_NUMBERS).execute(&mut **conn).await?;

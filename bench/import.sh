@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Import speed and peak memory, SQLite and Postgres side by side in one run:
+#   bench/import.sh                 # 1,000,000 customers
+#   ROWS=100000 bench/import.sh     # smaller
+# Each backend loads the same generated CSV into an empty database (insert), then loads it again
+# (every row unchanged), then exports it. Peak memory is the process's maximum resident set size
+# (GNU time). Figures drift on a shared machine; compare rows within one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${ROWS:-1000000}
+postgres=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+work=$(mktemp -d)
+database="bench_import_$$"
+cleanup() {
+  psql "$postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --release --quiet
+bin=target/release/customer-lookup
+
+# Customers C0000000…, one E.164 number each and a second one for every tenth, as a CRM export.
+python3 - "$rows" > "$work/customers.csv" <<'PY'
+import sys
+rows = int(sys.argv[1])
+out = sys.stdout
+out.write("customer_id,name,loyalty_points,is_vip,phone_numbers\n")
+for i in range(rows):
+    numbers = f"+1555{i:07d}" if i % 10 else f"+1555{i:07d};+1666{i:07d}"
+    out.write(f"C{i:07d},Customer {i},{i % 10000},{'true' if i % 7 == 0 else 'false'},{numbers}\n")
+PY
+size=$(du -h "$work/customers.csv" | cut -f1)
+psql "$postgres" -qc "CREATE DATABASE $database" >/dev/null
+pg_url="${postgres%/*}/$database"
+
+printf '%-9s %-10s %9s %10s %12s %10s\n' backend step rows seconds rows/s peak_MB
+run() { # backend step command...
+  local backend=$1 step=$2; shift 2
+  /usr/bin/time -f '%M %e' -o "$work/time" "$bin" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err"; exit 1; }
+  read -r rss_kb seconds < "$work/time"
+  printf '%-9s %-10s %9d %10.2f %12.0f %10.1f\n' "$backend" "$step" "$rows" "$seconds" \
+    "$(echo "$rows / $seconds" | bc -l)" "$(echo "$rss_kb / 1024" | bc -l)"
+}
+for backend in sqlite postgres; do
+  if [ "$backend" = sqlite ]; then url="sqlite://$work/customers.db"; else url=$pg_url; fi
+  run "$backend" insert --database-url "$url" import "$work/customers.csv"
+  run "$backend" unchanged --database-url "$url" import "$work/customers.csv"
+  run "$backend" export --database-url "$url" export "$work/export-$backend.csv"
+done
+cmp -s <(tail -n +2 "$work/export-sqlite.csv" | sort) <(tail -n +2 "$work/export-postgres.csv" | sort) \
+  && echo "both exports hold the same $rows customers (file: $size)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
