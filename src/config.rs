@@ -145,6 +145,14 @@ pub struct ServeArgs {
     )]
     pub on_store_error: OnStoreError,
 
+    /// How long an answer (found or not) is served from memory; 0 turns the cache off. Bounds how stale an answer can be after another instance or `import` changes the store.
+    #[arg(long, env = "LOOKUP_CACHE_TTL", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub cache_ttl: Duration,
+
+    /// Most numbers whose answers are kept in memory (about 200 bytes each).
+    #[arg(long, env = "LOOKUP_CACHE_SIZE", default_value_t = 100_000)]
+    pub cache_size: u64,
+
     /// Exit at once when the database is unreachable at start, instead of retrying with back-off.
     #[arg(long, env = "LOOKUP_FAIL_FAST")]
     pub fail_fast: bool,

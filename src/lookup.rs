@@ -48,13 +48,37 @@ impl LookupOutcome {
     }
 }
 
-#[derive(Clone, Debug)]
+/// Bounds of the answer cache.
+#[derive(Clone, Copy, Debug)]
+pub struct CacheSettings {
+    /// How long an answer (found or not) may be served from memory; zero turns the cache off.
+    pub ttl: Duration,
+    /// Most numbers kept.
+    pub max_entries: u64,
+}
+
+/// Answers by number, found or not, for `ttl`. Store errors are never cached.
+type AnswerCache = moka::sync::Cache<E164, Option<Customer>>;
+
+#[derive(Clone)]
 pub struct Lookup {
     normaliser: PhoneNormaliser,
     store: CustomerStore,
     unknown_answer: LookupAnswer,
     /// Every store call gives up after this, so a hung database costs a caller this much at most.
     deadline: Duration,
+    cache: Option<AnswerCache>,
+    cache_hits: prometheus::IntCounter,
+    cache_misses: prometheus::IntCounter,
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lookup")
+            .field("store", &self.store.backend())
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Lookup {
@@ -64,12 +88,33 @@ impl Lookup {
         unknown_answer: LookupAnswer,
         deadline: Duration,
     ) -> Self {
+        let counter = |name: &str, help: &str| {
+            prometheus::IntCounter::new(name, help).unwrap_or_else(|_| {
+                prometheus::IntCounter::new("unnamed", "unnamed").expect("a valid name")
+            })
+        };
         Self {
             normaliser,
             store,
             unknown_answer,
             deadline,
+            cache: None,
+            cache_hits: counter("cache_hits_total", "Lookups answered from the cache"),
+            cache_misses: counter("cache_misses_total", "Lookups that went to the store"),
         }
+    }
+
+    /// Keeps answers in memory; `ttl` zero leaves the cache off.
+    pub fn with_cache(mut self, settings: CacheSettings) -> Self {
+        if !settings.ttl.is_zero() && settings.max_entries > 0 {
+            self.cache = Some(
+                moka::sync::Cache::builder()
+                    .max_capacity(settings.max_entries)
+                    .time_to_live(settings.ttl)
+                    .build(),
+            );
+        }
+        self
     }
 
     pub async fn lookup(&self, caller_id: &str) -> Result<LookupOutcome, StoreError> {
@@ -77,13 +122,39 @@ impl Lookup {
             Ok(number) => number,
             Err(why) => return Ok(LookupOutcome::Invalid(why)),
         };
-        let found = tokio::time::timeout(self.deadline, self.store.find_by_number(&number))
-            .await
-            .map_err(|_| StoreError::DeadlineExceeded(self.deadline))??;
+        let cached = self.cache.as_ref().and_then(|cache| cache.get(&number));
+        let found = match cached {
+            Some(found) => {
+                self.cache_hits.inc();
+                found
+            }
+            None => {
+                self.cache_misses.inc();
+                let found = tokio::time::timeout(self.deadline, self.store.find_by_number(&number))
+                    .await
+                    .map_err(|_| StoreError::DeadlineExceeded(self.deadline))??;
+                if let Some(cache) = &self.cache {
+                    cache.insert(number.clone(), found.clone());
+                }
+                found
+            }
+        };
         Ok(match found {
             Some(customer) => LookupOutcome::Found { number, customer },
             None => LookupOutcome::Unknown { number },
         })
+    }
+
+    /// Forgets every cached answer: this instance changed the store.
+    pub fn invalidate_cache(&self) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate_all();
+        }
+    }
+
+    /// The cache's hit and miss counters, for the metrics registry.
+    pub fn cache_counters(&self) -> [prometheus::IntCounter; 2] {
+        [self.cache_hits.clone(), self.cache_misses.clone()]
     }
 
     /// Whether the store answers within the deadline.

@@ -119,6 +119,8 @@ pub async fn put_customer(
         }
         Err(e) => return Err(unavailable(e)),
     };
+    // Numbers may have moved between customers: no cached answer can be trusted now.
+    state.lookup.invalidate_cache();
     let mut response = if summary.inserted > 0 {
         HttpResponse::Created()
     } else {
@@ -139,6 +141,7 @@ pub async fn delete_customer(
         .await
         .map_err(unavailable)?
     {
+        state.lookup.invalidate_cache();
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NoSuchCustomer)

@@ -25,7 +25,8 @@ const LATENCY_BUCKETS: [f64; 14] = [
 ];
 
 impl Metrics {
-    pub fn new() -> Result<Self, prometheus::Error> {
+    /// `cache_counters`: the lookup cache's hits and misses, counted where they happen.
+    pub fn new(cache_counters: [IntCounter; 2]) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("customer_lookup".into()), None)?;
         let requests = IntCounterVec::new(
             Opts::new(
@@ -76,6 +77,9 @@ impl Metrics {
         registry.register(Box::new(store_errors.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(build_info))?;
+        for counter in cache_counters {
+            registry.register(Box::new(counter))?;
+        }
         Ok(Self {
             registry,
             requests,

@@ -25,7 +25,7 @@ use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 use self::rate_limit::ClientRateLimit;
 use crate::config::{CommonArgs, EdgeArgs, OnStoreError, ServeArgs, UnknownStatus};
-use crate::lookup::Lookup;
+use crate::lookup::{CacheSettings, Lookup};
 use crate::normalise::PhoneNormaliser;
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
 
@@ -75,10 +75,11 @@ impl Application {
             trusted_proxies = ?serve.edge.trusted_proxies,
             request_timeout = ?serve.edge.request_timeout,
             max_connections = serve.edge.max_connections,
+            cache_ttl = ?serve.cache_ttl,
+            cache_size = serve.cache_size,
             "configuration"
         );
         let policy = web::Data::new(edge_policy(serve)?);
-        let metrics = web::Data::new(metrics::Metrics::new()?);
 
         let normaliser = PhoneNormaliser::new(common.default_region);
         let started = std::time::Instant::now();
@@ -116,13 +117,18 @@ impl Application {
                 store.clone(),
                 serve.unknown.answer(),
                 common.store_timeout,
-            ),
+            )
+            .with_cache(CacheSettings {
+                ttl: serve.cache_ttl,
+                max_entries: serve.cache_size,
+            }),
             on_store_error: serve.on_store_error,
             normaliser,
             unknown_status: serve.unknown.unknown_status,
             max_body: serve.max_body.as_u64(),
             request_timeout: serve.edge.request_timeout,
         });
+        let metrics = web::Data::new(metrics::Metrics::new(state.lookup.cache_counters())?);
         forget_idle_clients_periodically(&policy);
         let app_policy = policy.clone();
         let admin_enabled = !serve.edge.admin_keys.is_empty();

@@ -325,24 +325,35 @@ async fn a_postgres_outage_is_answered_within_the_deadline_and_recovered_from() 
     let postgres = OwnPostgres::start();
     let url = postgres.url();
     let deadline = Duration::from_millis(500);
-    // Both instances share the database, as several instances behind a load balancer do.
+    // Both instances share the database, as several instances behind a load balancer do. The
+    // failing one caches answers (Alice's stays served through the outage); the degrading one
+    // caches nothing.
     let failing = crate::helpers::start_server(&url, &["--store-timeout", "500ms"]).await;
     let degrading = crate::helpers::start_server(
         &url,
-        &["--store-timeout", "500ms", "--on-store-error", "default"],
+        &[
+            "--store-timeout",
+            "500ms",
+            "--on-store-error",
+            "default",
+            "--cache-ttl",
+            "0",
+        ],
     )
     .await;
+    const ALICE_NUMBER: &str = "tel:+15551234567";
+    const BOB_NUMBER: &str = "tel:+15559876543";
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let lookup = |address: std::net::SocketAddr| {
+    let lookup = |address: std::net::SocketAddr, number: &'static str| {
         let client = client.clone();
         async move {
             let started = Instant::now();
             let response = client
                 .post(format!("http://{address}/api/v1/lookup"))
-                .json(&serde_json::json!({"phoneNumber": "tel:+15551234567"}))
+                .json(&serde_json::json!({ "phoneNumber": number }))
                 .send()
                 .await
                 .unwrap();
@@ -370,27 +381,35 @@ async fn a_postgres_outage_is_answered_within_the_deadline_and_recovered_from() 
                 .as_u16()
         }
     };
-    assert_eq!(lookup(failing).await.3, json(ALICE));
-    assert_eq!(lookup(degrading).await.3, json(ALICE));
+    assert_eq!(lookup(failing, ALICE_NUMBER).await.3, json(ALICE));
+    assert_eq!(lookup(degrading, ALICE_NUMBER).await.3, json(ALICE));
 
     // Within the deadline, plus scheduling slack on a shared 2-core machine.
     let bound = deadline + Duration::from_millis(700);
     let mut answered = 0;
     let mut within = 0;
-    for (outage, begin) in [
-        ("stopped", OutageKind::Stop),
-        ("frozen", OutageKind::Freeze),
+    // Each outage asks for a number nobody asked for before, so no cache can answer it.
+    for (outage, begin, uncached) in [
+        ("stopped", OutageKind::Stop, BOB_NUMBER),
+        ("frozen", OutageKind::Freeze, "tel:+15550000077"),
     ] {
         match begin {
             OutageKind::Stop => postgres.stop(),
             OutageKind::Freeze => postgres.freeze(),
         }
+        let (status, _, _, body, _) = lookup(failing, ALICE_NUMBER).await;
+        assert_eq!(
+            (status, body),
+            (200, json(ALICE)),
+            "{outage}: a cached answer is still served"
+        );
         for _ in 0..3 {
-            let (status, _, retry_after, body, elapsed) = lookup(failing).await;
+            let (status, _, retry_after, body, elapsed) = lookup(failing, uncached).await;
             assert_eq!(status, 503, "{outage}: {body}");
             assert_eq!(body["error"], "store_unavailable", "{outage}");
             assert!(retry_after, "{outage}: 503 needs Retry-After");
-            let (status, degraded, _, body, elapsed_default) = lookup(degrading).await;
+            let (status, degraded, _, body, elapsed_default) =
+                lookup(degrading, ALICE_NUMBER).await;
             assert_eq!((status, degraded), (200, true), "{outage}: {body}");
             assert_eq!(body, json(UNKNOWN), "{outage}");
             for took in [elapsed, elapsed_default] {
@@ -416,8 +435,13 @@ async fn a_postgres_outage_is_answered_within_the_deadline_and_recovered_from() 
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let recovered_in = back.elapsed();
-        assert_eq!(lookup(failing).await.3, json(ALICE), "{outage}");
-        assert_eq!(lookup(degrading).await.3, json(ALICE), "{outage}");
+        let (status, _, _, _, _) = lookup(failing, uncached).await;
+        assert_eq!(status, 200, "{outage}: the store answers again");
+        assert_eq!(
+            lookup(degrading, ALICE_NUMBER).await.3,
+            json(ALICE),
+            "{outage}"
+        );
         eprintln!("outage ({outage}): ready again {recovered_in:?} after the database came back");
     }
     eprintln!("outage: {within}/{answered} lookups answered within {bound:?}");
