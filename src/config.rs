@@ -149,8 +149,8 @@ pub struct ServeArgs {
     #[arg(long, env = "LOOKUP_CACHE_TTL", default_value = "30s", value_parser = humantime::parse_duration)]
     pub cache_ttl: Duration,
 
-    /// Most numbers whose answers are kept in memory (about 200 bytes each).
-    #[arg(long, env = "LOOKUP_CACHE_SIZE", default_value_t = 100_000)]
+    /// Most numbers whose answers are kept in memory (about 650 bytes each).
+    #[arg(long, env = "LOOKUP_CACHE_SIZE", default_value_t = 10_000)]
     pub cache_size: u64,
 
     /// Exit at once when the database is unreachable at start, instead of retrying with back-off.

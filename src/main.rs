@@ -6,10 +6,13 @@ use customer_lookup::{commands, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = telemetry::init(&cli.common.log_level, cli.common.log_format) {
-        eprintln!("error: {e}");
-        return ExitCode::FAILURE;
-    }
+    let _log_writer = match telemetry::init(&cli.common.log_level, cli.common.log_format) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,19 +1,26 @@
 //! Log set-up: tracing to stderr (stdout is for command output such as `lookup`'s JSON), as
-//! readable lines or as one JSON object per line.
+//! readable lines or as one JSON object per line. Lines are written by a background thread, so
+//! a request never waits on the terminal or the log collector.
 
 use std::io::IsTerminal;
 
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
 /// `filter` takes `RUST_LOG`-style directives (`info`, `customer_lookup=debug,sqlx=warn`).
-pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
+/// Keep the returned guard for the life of the process: dropping it flushes the last lines.
+pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
     let filter =
         EnvFilter::try_new(filter).map_err(|e| format!("invalid --log-level {filter:?}: {e}"))?;
+    // Not lossy: when the queue is full, the request waits rather than a line being lost.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let installed = match format {
         LogFormat::Pretty => builder
             .with_target(false)
@@ -27,5 +34,6 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
             .with_span_list(false)
             .try_init(),
     };
-    installed.map_err(|e| format!("cannot install the log subscriber: {e}"))
+    installed.map_err(|e| format!("cannot install the log subscriber: {e}"))?;
+    Ok(guard)
 }
