@@ -13,11 +13,15 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use self::bulk::{BulkImport, Conflict, ImportCounts, ImportMode, StagedRow};
 pub use self::url::{Backend, DatabaseUrl};
 use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
+
+/// Bulk imports run statements of several seconds by design; anything slower than this is
+/// worth a warning.
+const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
 /// How long a SQLite write waits for another writer's lock (imports; lookups only read).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -149,7 +153,8 @@ impl CustomerStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
                 create_parent_folder(options.get_filename())?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.max(1))
@@ -162,7 +167,8 @@ impl CustomerStore {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url.expose())
                     .map_err(connect_error)?
-                    .application_name("customer-lookup");
+                    .application_name("customer-lookup")
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections.max(1))
                     .acquire_timeout(settings.acquire_timeout)
