@@ -85,6 +85,17 @@ macro_rules! on_pool {
     };
 }
 
+/// Binds a customer's four fields as $1..$4, in the order every customer statement uses.
+macro_rules! bind_customer {
+    ($query:expr, $customer:expr) => {
+        $query
+            .bind($customer.id.as_str())
+            .bind($customer.name.as_str())
+            .bind($customer.loyalty_points.value())
+            .bind($customer.is_vip)
+    };
+}
+
 const FIND_BY_NUMBER: &str = "\
     SELECT c.customer_id, c.name, c.loyalty_points, c.is_vip \
     FROM phone_numbers p JOIN customers c ON c.customer_id = p.customer_id \
@@ -219,20 +230,12 @@ impl CustomerStore {
             let mut tx = pool.begin().await?;
             for record in records {
                 let c = &record.customer;
-                let updated = sqlx::query(UPDATE_IF_CHANGED)
-                    .bind(c.id.as_str())
-                    .bind(c.name.as_str())
-                    .bind(c.loyalty_points.value())
-                    .bind(c.is_vip)
+                let updated = bind_customer!(sqlx::query(UPDATE_IF_CHANGED), c)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                 let inserted = if updated == 0 {
-                    sqlx::query(INSERT_IF_ABSENT)
-                        .bind(c.id.as_str())
-                        .bind(c.name.as_str())
-                        .bind(c.loyalty_points.value())
-                        .bind(c.is_vip)
+                    bind_customer!(sqlx::query(INSERT_IF_ABSENT), c)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected()
@@ -282,11 +285,7 @@ impl CustomerStore {
             let mut tx = pool.begin().await?;
             for record in records {
                 let c = &record.customer;
-                let inserted = sqlx::query(INSERT_IF_ABSENT)
-                    .bind(c.id.as_str())
-                    .bind(c.name.as_str())
-                    .bind(c.loyalty_points.value())
-                    .bind(c.is_vip)
+                let inserted = bind_customer!(sqlx::query(INSERT_IF_ABSENT), c)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::Output;
 
-use crate::helpers::{ALICE, Backend, ServeProcess, TestDatabase, UNKNOWN, binary, json};
+use crate::helpers::{ALICE, Backend, TestDatabase, UNKNOWN, binary, json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -391,17 +391,7 @@ fn bad_configuration_is_refused_with_a_clear_message() {
 /// query string that carried them.
 #[tokio::test]
 async fn serve_logs_one_line_per_request_with_the_number_masked() {
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = binary();
-    command.current_dir(folder.path()).args([
-        "serve",
-        "--demo-data",
-        "--bind",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-    ]);
-    let mut server = ServeProcess::start(command);
+    let (_folder, mut server) = crate::helpers::serve_demo(&[], &[]);
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/lookup", server.base);
     let found = client

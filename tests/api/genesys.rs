@@ -534,17 +534,7 @@ fn terraform_output_is_the_same_action_in_valid_hcl() {
 /// Genesys sends ININ-Correlation-Id; the service logs it on the request's lines and echoes it.
 #[tokio::test]
 async fn the_request_id_comes_from_the_caller_or_is_generated_and_is_echoed() {
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = binary();
-    command.current_dir(folder.path()).args([
-        "serve",
-        "--demo-data",
-        "--bind",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-    ]);
-    let mut server = crate::helpers::ServeProcess::start(command);
+    let (_folder, mut server) = crate::helpers::serve_demo(&[], &[]);
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/lookup?phoneNumber=%2B15551234567", server.base);
     let echoed = |headers: &[(&str, &str)]| {

@@ -265,6 +265,27 @@ pub struct ServeProcess {
     pub log: Vec<String>,
 }
 
+/// `customer-lookup [global] serve --demo-data [serve]` on a free loopback port, one worker, in a
+/// fresh folder (so the embedded SQLite file is new). Keep the folder as long as the process.
+pub fn serve_demo(global: &[&str], serve: &[&str]) -> (TempDir, ServeProcess) {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut command = binary();
+    command
+        .current_dir(folder.path())
+        .args(global)
+        .args([
+            "serve",
+            "--demo-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .args(serve);
+    let process = ServeProcess::start(command);
+    (folder, process)
+}
+
 impl ServeProcess {
     /// Starts `command` (already holding `serve` and its configuration) and waits for the
     /// "listening on" log line.

@@ -150,19 +150,7 @@ async fn metrics_auth_puts_metrics_behind_the_api_credentials() {
 
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_data() {
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = binary();
-    command.current_dir(folder.path()).args([
-        "--log-format",
-        "json",
-        "serve",
-        "--demo-data",
-        "--bind",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-    ]);
-    let mut server = ServeProcess::start(command);
+    let (_folder, mut server) = crate::helpers::serve_demo(&["--log-format", "json"], &[]);
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/lookup", server.base);
     let found = client
@@ -222,19 +210,7 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_d
 #[test]
 fn sigterm_finishes_in_flight_requests_and_exits_zero() {
     use std::io::{Read, Write};
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = binary();
-    command.current_dir(folder.path()).args([
-        "serve",
-        "--demo-data",
-        "--bind",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-        "--request-timeout",
-        "10s",
-    ]);
-    let mut server = ServeProcess::start(command);
+    let (_folder, mut server) = crate::helpers::serve_demo(&[], &["--request-timeout", "10s"]);
     let address = server.base.trim_start_matches("http://").to_owned();
     let body = r#"{"phoneNumber": "+15551234567"}"#;
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
