@@ -325,3 +325,17 @@ async fn get_only() -> Result<HttpResponse, ApiError> {
 async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
+
+/// A header map from name/value pairs, for the edge's unit tests.
+#[cfg(test)]
+pub(crate) fn test_headers(pairs: &[(&str, &str)]) -> actix_web::http::header::HeaderMap {
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    map
+}
