@@ -50,11 +50,7 @@ async fn replace_mode_leaves_exactly_the_files_customers(backend: Backend) {
     let first = csv_file(
         "C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,+15550000003\n",
     );
-    assert!(
-        run(&db, &["import", first.path().to_str().unwrap()])
-            .status
-            .success()
-    );
+    import_ok(&db, &first);
     // C-3 gives up its number to the new C-4; C-1 and C-3 are not in the new list.
     let second = csv_file("C-2,Bo,21,false,+15550000002\nC-4,Di,40,true,+15550000003\n");
     let output = run(
@@ -85,11 +81,7 @@ async fn replace_mode_leaves_exactly_the_files_customers(backend: Backend) {
 async fn dry_run_reports_what_would_change_and_writes_nothing(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let first = csv_file("C-1,Ann,10,true,+15550000001\n");
-    assert!(
-        run(&db, &["import", first.path().to_str().unwrap()])
-            .status
-            .success()
-    );
+    import_ok(&db, &first);
     let second = csv_file("C-1,Ann,11,true,+15550000001\nC-2,Bo,20,false,+15550000002\n");
     let output = run(
         &db,
@@ -121,8 +113,7 @@ async fn json_lines_import_like_csv(backend: Backend) {
           {\"customer_id\":\"J-2\",\"name\":\"Ka\",\"loyalty_points\":0,\"is_vip\":\"no\",\"phone_numbers\":[\"+44 20 7946 0958\"]}\n",
     )
     .unwrap();
-    let output = run(&db, &["import", file.path().to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    import_ok(&db, &file);
     assert_eq!(lookup_json(&db, "+15550000002")["name"], "Jo \"JJ\" Diaz");
     assert_eq!(lookup_json(&db, "+442079460958")["customer_id"], "J-2");
 }
@@ -134,11 +125,7 @@ async fn export_then_import_is_an_exact_round_trip(backend: Backend) {
          C-2,Zoë Ünal,9007199254740991,0,+44 20 7946 0958\n\
          C-3,Cy,0,false,011 33 1 23 45 67 89\n",
     );
-    assert!(
-        run(&db, &["import", file.path().to_str().unwrap()])
-            .status
-            .success()
-    );
+    import_ok(&db, &file);
     let first = stdout(&run(&db, &["export", "-"]));
     assert!(
         first.contains("C-1,\"O'Neil, \"\"Dan\"\"\",10,true,+15550000001;+15550000002\n"),
@@ -147,8 +134,7 @@ async fn export_then_import_is_an_exact_round_trip(backend: Backend) {
     let mut exported = tempfile::NamedTempFile::new().unwrap();
     exported.write_all(first.as_bytes()).unwrap();
     let again = TestDatabase::new(backend).await;
-    let output = run(&again, &["import", exported.path().to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    import_ok(&again, &exported);
     assert_eq!(
         stdout(&run(&again, &["export", "-"])),
         first,
@@ -181,6 +167,17 @@ fn run(db: &TestDatabase, args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
+/// Imports `file`, which must succeed.
+fn import_ok(db: &TestDatabase, file: &tempfile::NamedTempFile) -> Output {
+    let output = run(db, &["import", file.path().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "import failed: {}",
+        stderr(&output)
+    );
+    output
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -205,8 +202,7 @@ async fn import_then_lookup_finds_customers_by_any_of_their_numbers(backend: Bac
         "C-100,Carol Diaz,42,yes,(555) 000-1111;tel:+1-555-000-2222\n\
          C-200,\"Dan O'Neil, Jr.\",0,false,+44 20 7946 0958\n",
     );
-    let output = run(&db, &["import", file.path().to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = import_ok(&db, &file);
     let summary = stdout(&output);
     assert!(summary.contains("imported 2 customer(s)"), "{summary}");
     assert!(
@@ -228,11 +224,7 @@ async fn import_then_lookup_finds_customers_by_any_of_their_numbers(backend: Bac
 async fn reimport_updates_by_customer_id_and_replaces_numbers(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let first = csv_file("C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000002\n");
-    assert!(
-        run(&db, &["import", first.path().to_str().unwrap()])
-            .status
-            .success()
-    );
+    import_ok(&db, &first);
 
     let same = run(&db, &["import", first.path().to_str().unwrap()]);
     assert!(
@@ -244,8 +236,7 @@ async fn reimport_updates_by_customer_id_and_replaces_numbers(backend: Backend) 
     // Ann gets more points and a new number; Bo takes over Ann's old number.
     let second =
         csv_file("C-1,Ann,11,true,+15550000009\nC-2,Bo,20,false,+15550000002;+15550000001\n");
-    let output = run(&db, &["import", second.path().to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = import_ok(&db, &second);
     assert!(
         stdout(&output).contains("0 new, 1 updated, 1 unchanged, 0 deleted; 3 phone numbers"),
         "{}",
@@ -286,11 +277,7 @@ async fn a_bad_row_fails_the_whole_import_and_writes_nothing(backend: Backend) {
 async fn a_number_owned_by_a_customer_outside_the_file_is_refused(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let first = csv_file("C-1,Ann,10,true,+15550000001\n");
-    assert!(
-        run(&db, &["import", first.path().to_str().unwrap()])
-            .status
-            .success()
-    );
+    import_ok(&db, &first);
     let second = csv_file("C-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,(555) 000-0001\n");
     let output = run(&db, &["import", second.path().to_str().unwrap()]);
     assert!(!output.status.success());
