@@ -1,8 +1,9 @@
 //! customer-lookup: recognise a caller for Genesys Cloud flows.
 //!
-//! A lookup flows one way: edge (`http`) → handler → normalise (`normalise`) → store (`store`)
-//! → answer (`domain::LookupAnswer`), orchestrated by `lookup`.
+//! A lookup flows one way: edge (`http`) → handler → normalise (`normalise`) → cache (`cache`)
+//! → store (`store`) → answer (`domain::LookupAnswer`), orchestrated by `lookup`.
 
+pub mod cache;
 pub mod commands;
 pub mod config;
 pub mod demo;

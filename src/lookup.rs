@@ -1,6 +1,8 @@
 //! One lookup: normalise the caller ID, then ask the store. Shared by the HTTP handler and the
 //! `lookup` command so both answer the same way.
 
+use crate::cache::AnswerCache;
+pub use crate::cache::CacheSettings;
 use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NotAPhoneNumber, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
@@ -48,18 +50,6 @@ impl LookupOutcome {
     }
 }
 
-/// Bounds of the answer cache.
-#[derive(Clone, Copy, Debug)]
-pub struct CacheSettings {
-    /// How long an answer (found or not) may be served from memory; zero turns the cache off.
-    pub ttl: Duration,
-    /// Most numbers kept.
-    pub max_entries: u64,
-}
-
-/// Answers by number, found or not, for `ttl`. Store errors are never cached.
-type AnswerCache = moka::sync::Cache<E164, Option<Customer>>;
-
 #[derive(Clone)]
 pub struct Lookup {
     normaliser: PhoneNormaliser,
@@ -67,7 +57,8 @@ pub struct Lookup {
     unknown_answer: LookupAnswer,
     /// Every store call gives up after this, so a hung database costs a caller this much at most.
     deadline: Duration,
-    cache: Option<AnswerCache>,
+    /// Answers by number, found or not; store errors are never cached.
+    cache: Option<std::sync::Arc<AnswerCache>>,
     cache_hits: prometheus::IntCounter,
     cache_misses: prometheus::IntCounter,
 }
@@ -106,14 +97,7 @@ impl Lookup {
 
     /// Keeps answers in memory; `ttl` zero leaves the cache off.
     pub fn with_cache(mut self, settings: CacheSettings) -> Self {
-        if !settings.ttl.is_zero() && settings.max_entries > 0 {
-            self.cache = Some(
-                moka::sync::Cache::builder()
-                    .max_capacity(settings.max_entries)
-                    .time_to_live(settings.ttl)
-                    .build(),
-            );
-        }
+        self.cache = AnswerCache::new(settings).map(std::sync::Arc::new);
         self
     }
 
@@ -148,7 +132,7 @@ impl Lookup {
     /// Forgets every cached answer: this instance changed the store.
     pub fn invalidate_cache(&self) {
         if let Some(cache) = &self.cache {
-            cache.invalidate_all();
+            cache.clear();
         }
     }
 

@@ -5,10 +5,12 @@
 //! against its own driver).
 
 mod bulk;
+mod sqlite_reads;
 mod url;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -16,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use self::bulk::{BulkImport, Conflict, ImportCounts, ImportMode, StagedRow};
+use self::sqlite_reads::SqliteReads;
 pub use self::url::{Backend, DatabaseUrl};
 use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
 
@@ -45,6 +48,8 @@ pub enum StoreError {
     NumberTaken { number: E164, owner: String },
     #[error("a stored customer is invalid ({0}); fix the row in the database")]
     Corrupt(String),
+    #[error("cannot open {path} for reading: {reason}")]
+    ReadConnection { path: String, reason: String },
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the store did not answer within {0:?}")]
@@ -72,15 +77,22 @@ pub struct WriteSummary {
 
 #[derive(Clone, Debug)]
 pub enum CustomerStore {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Sqlite {
+        pool: SqlitePool,
+        /// Lookups on the caller's thread; `None` for an in-memory database, which only the
+        /// pool's connections can see.
+        reads: Option<Arc<SqliteReads>>,
+    },
+    Postgres {
+        pool: PgPool,
+    },
 }
 
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            CustomerStore::Sqlite($pool) => $body,
-            CustomerStore::Postgres($pool) => $body,
+            CustomerStore::Sqlite { pool: $pool, .. } => $body,
+            CustomerStore::Postgres { pool: $pool } => $body,
         }
     };
 }
@@ -166,14 +178,16 @@ impl CustomerStore {
                     .foreign_keys(true)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
-                create_parent_folder(options.get_filename())?;
+                let file = options.get_filename().to_owned();
+                create_parent_folder(&file)?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.max(1))
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                Ok(Self::Sqlite(pool))
+                let reads = open_in_thread_reads(&file)?;
+                Ok(Self::Sqlite { pool, reads })
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url.expose())
@@ -186,15 +200,15 @@ impl CustomerStore {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                Ok(Self::Postgres(pool))
+                Ok(Self::Postgres { pool })
             }
         }
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite { .. } => Backend::Sqlite,
+            Self::Postgres { .. } => Backend::Postgres,
         }
     }
 
@@ -202,8 +216,8 @@ impl CustomerStore {
     /// under an advisory lock, so instances starting together do not race).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Self::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Self::Postgres { pool } => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -215,6 +229,13 @@ impl CustomerStore {
     }
 
     pub async fn find_by_number(&self, number: &E164) -> Result<Option<Customer>, StoreError> {
+        if let Self::Sqlite {
+            reads: Some(reads), ..
+        } = self
+            && let Some(row) = reads.find_by_number(number)
+        {
+            return row.map(Customer::try_from).transpose();
+        }
         let row: Option<CustomerRow> = on_pool!(self, pool => {
             sqlx::query_as(FIND_BY_NUMBER).bind(number.as_str()).fetch_optional(pool).await
         })?;
@@ -378,6 +399,21 @@ impl CustomerStore {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// The in-thread read path for a SQLite file; none for an in-memory database.
+fn open_in_thread_reads(file: &Path) -> Result<Option<Arc<SqliteReads>>, StoreError> {
+    let name = file.to_string_lossy();
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`; other URIs are left to it too.
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        return Ok(None);
+    }
+    SqliteReads::open(file)
+        .map(|reads| Some(Arc::new(reads)))
+        .map_err(|e| StoreError::ReadConnection {
+            path: file.display().to_string(),
+            reason: e.to_string(),
+        })
 }
 
 fn create_parent_folder(file: &Path) -> Result<(), StoreError> {
