@@ -171,7 +171,7 @@ impl CustomerStore {
     pub async fn begin_import(&self) -> Result<BulkImport, StoreError> {
         let mut tx = match self {
             Self::Sqlite { pool, .. } => BulkTx::Sqlite(pool.begin().await?),
-            Self::Postgres { pool } => BulkTx::Postgres(pool.begin().await?),
+            Self::Postgres { pool, .. } => BulkTx::Postgres(pool.begin().await?),
         };
         on_tx!(&mut tx, conn => {
             for sql in CREATE_STAGING {

@@ -5,6 +5,7 @@
 //! against its own driver).
 
 mod bulk;
+mod pg_batches;
 mod sqlite_reads;
 mod url;
 
@@ -18,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use self::bulk::{BulkImport, Conflict, ImportCounts, ImportMode, StagedRow};
+use self::pg_batches::PgBatches;
 use self::sqlite_reads::SqliteReads;
 pub use self::url::{Backend, DatabaseUrl};
 use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
@@ -25,6 +27,9 @@ use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, Lo
 /// Bulk imports run statements of several seconds by design; anything slower than this is
 /// worth a warning.
 const SLOW_STATEMENT: Duration = Duration::from_secs(30);
+
+/// Postgres lookup batches in flight at once: while one batch is queried, the next gathers.
+const PG_BATCH_TASKS: usize = 2;
 
 /// How long a SQLite write waits for another writer's lock (imports; lookups only read).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,6 +57,11 @@ pub enum StoreError {
     ReadConnection { path: String, reason: String },
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the lookup batches have stopped")]
+    BatchesStopped,
+    /// One failure answered to every lookup of a batch.
+    #[error(transparent)]
+    Shared(Arc<StoreError>),
     #[error("the store did not answer within {0:?}")]
     DeadlineExceeded(Duration),
     #[error("cannot write the exported customers: {0}")]
@@ -85,6 +95,8 @@ pub enum CustomerStore {
     },
     Postgres {
         pool: PgPool,
+        /// Lookups, gathered into one query per batch.
+        lookups: PgBatches,
     },
 }
 
@@ -92,7 +104,7 @@ macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
             CustomerStore::Sqlite { pool: $pool, .. } => $body,
-            CustomerStore::Postgres { pool: $pool } => $body,
+            CustomerStore::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
@@ -139,7 +151,7 @@ const EXPORT: &str = "\
     FROM customers c LEFT JOIN phone_numbers p ON p.customer_id = c.customer_id \
     ORDER BY c.customer_id, p.e164";
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct CustomerRow {
     customer_id: String,
     name: String,
@@ -200,7 +212,12 @@ impl CustomerStore {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                Ok(Self::Postgres { pool })
+                let lookups = PgBatches::start(
+                    pool.clone(),
+                    PG_BATCH_TASKS.min(settings.max_connections as usize),
+                    settings.acquire_timeout,
+                );
+                Ok(Self::Postgres { pool, lookups })
             }
         }
     }
@@ -217,7 +234,9 @@ impl CustomerStore {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite { pool, .. } => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Self::Postgres { pool } => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Self::Postgres { pool, .. } => {
+                sqlx::migrate!("./migrations/postgres").run(pool).await?
+            }
         }
         Ok(())
     }
@@ -229,11 +248,14 @@ impl CustomerStore {
     }
 
     pub async fn find_by_number(&self, number: &E164) -> Result<Option<Customer>, StoreError> {
-        if let Self::Sqlite {
-            reads: Some(reads), ..
-        } = self
-            && let Some(row) = reads.find_by_number(number)
-        {
+        let row = match self {
+            Self::Sqlite {
+                reads: Some(reads), ..
+            } => reads.find_by_number(number),
+            Self::Postgres { lookups, .. } => Some(lookups.find_by_number(number).await?),
+            Self::Sqlite { reads: None, .. } => None,
+        };
+        if let Some(row) = row {
             return row.map(Customer::try_from).transpose();
         }
         let row: Option<CustomerRow> = on_pool!(self, pool => {
@@ -397,6 +419,9 @@ impl CustomerStore {
     }
 
     pub async fn close(&self) {
+        if let Self::Postgres { lookups, .. } = self {
+            lookups.stop();
+        }
         on_pool!(self, pool => pool.close().await)
     }
 }

@@ -3,10 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{ALICE, Backend, OwnPostgres, ServeProcess, TestApp, UNKNOWN, binary, json};
+use crate::helpers::{
+    ALICE, Backend, OwnPostgres, ServeProcess, TestApp, TestDatabase, UNKNOWN, binary, json,
+};
 use crate::on_both_backends;
 
-on_both_backends!(metrics_parse_and_move_with_the_traffic);
+on_both_backends!(
+    metrics_parse_and_move_with_the_traffic,
+    sigterm_finishes_in_flight_requests_and_exits_zero
+);
 
 fn scrape(text: &str) -> prometheus_parse::Scrape {
     prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
@@ -206,11 +211,15 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_d
     );
 }
 
-/// SIGTERM lets a request that is under way finish, then exits 0.
-#[test]
-fn sigterm_finishes_in_flight_requests_and_exits_zero() {
+/// SIGTERM lets a request that is under way finish, closes the store (on Postgres that means
+/// the lookup batches hand their connections back) and exits 0.
+async fn sigterm_finishes_in_flight_requests_and_exits_zero(backend: Backend) {
     use std::io::{Read, Write};
-    let (_folder, mut server) = crate::helpers::serve_demo(&[], &["--request-timeout", "10s"]);
+    let database = TestDatabase::new(backend).await;
+    let (_folder, mut server) = crate::helpers::serve_demo(
+        &["--database-url", &database.url],
+        &["--request-timeout", "10s"],
+    );
     let address = server.base.trim_start_matches("http://").to_owned();
     let body = r#"{"phoneNumber": "+15551234567"}"#;
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
