@@ -102,3 +102,84 @@ impl SqliteReads {
             .ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A WAL database with the lookup's two tables and one customer.
+    fn database(folder: &Path) -> PathBuf {
+        let path = folder.join("customers.db");
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE customers (customer_id TEXT PRIMARY KEY, name TEXT, loyalty_points INTEGER, is_vip BOOLEAN) WITHOUT ROWID;
+                 CREATE TABLE phone_numbers (e164 TEXT PRIMARY KEY, customer_id TEXT) WITHOUT ROWID;
+                 INSERT INTO customers VALUES ('C-1', 'Ann', 10, 1);
+                 INSERT INTO phone_numbers VALUES ('+15550000001', 'C-1');",
+            )
+            .unwrap();
+        path
+    }
+
+    fn number(text: &str) -> E164 {
+        E164::parse(text).unwrap()
+    }
+
+    #[test]
+    fn finds_known_numbers_and_says_none_for_unknown_ones() {
+        let folder = tempfile::tempdir().unwrap();
+        let reads = SqliteReads::open(&database(folder.path())).unwrap();
+        let found = reads.find_by_number(&number("+15550000001"));
+        let row = found.expect("answered").expect("found");
+        assert_eq!(
+            (
+                row.customer_id.as_str(),
+                row.name.as_str(),
+                row.loyalty_points,
+                row.is_vip
+            ),
+            ("C-1", "Ann", 10, true)
+        );
+        assert!(matches!(
+            reads.find_by_number(&number("+15550000002")),
+            Some(None)
+        ));
+    }
+
+    #[test]
+    fn a_locked_database_sends_the_caller_to_the_pool_at_once() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = database(folder.path());
+        let reads = SqliteReads::open(&path).unwrap();
+        // Exclusive locking mode in WAL holds the file against every other connection, and
+        // needs to be the only one to take it: the idle read connection goes first.
+        reads.idle.lock().unwrap().clear();
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; SELECT 1 FROM customers;",
+            )
+            .unwrap();
+        let started = Instant::now();
+        assert!(reads.find_by_number(&number("+15550000001")).is_none());
+        assert!(started.elapsed() < Duration::from_millis(500), "it waited");
+        holder
+            .execute_batch("COMMIT; PRAGMA locking_mode = NORMAL; SELECT 1 FROM customers;")
+            .unwrap();
+        drop(holder);
+        assert!(matches!(
+            reads.find_by_number(&number("+15550000001")),
+            Some(Some(_))
+        ));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_refused_at_start() {
+        let folder = tempfile::tempdir().unwrap();
+        assert!(SqliteReads::open(&folder.path().join("missing").join("customers.db")).is_err());
+    }
+}

@@ -151,7 +151,7 @@ async fn export_then_import_is_an_exact_round_trip(backend: Backend) {
 
 const HEADER: &str = "customer_id,name,loyalty_points,is_vip,phone_numbers\n";
 
-fn csv_file(rows: &str) -> tempfile::NamedTempFile {
+pub(crate) fn csv_file(rows: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(format!("{HEADER}{rows}").as_bytes())
         .unwrap();
@@ -168,7 +168,7 @@ fn run(db: &TestDatabase, args: &[&str]) -> Output {
 }
 
 /// Imports `file`, which must succeed.
-fn import_ok(db: &TestDatabase, file: &tempfile::NamedTempFile) -> Output {
+pub(crate) fn import_ok(db: &TestDatabase, file: &tempfile::NamedTempFile) -> Output {
     let output = run(db, &["import", file.path().to_str().unwrap()]);
     assert!(
         output.status.success(),
@@ -472,4 +472,74 @@ fn import_reads_standard_input_when_the_file_is_a_dash() {
         serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["customer_id"],
         "S-1"
     );
+}
+
+/// A database made by the first release (before the tables became WITHOUT ROWID) keeps every
+/// customer, number and link through `migrate`, and deleting a customer still takes its numbers.
+#[tokio::test]
+async fn upgrading_a_first_release_sqlite_database_keeps_every_customer() {
+    use sqlx::Connection;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let first_only = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite/0001_customers.sql"
+        ),
+        first_only.path().join("0001_customers.sql"),
+    )
+    .unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&format!("{}?mode=rwc", db.url))
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(first_only.path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "INSERT INTO customers (customer_id, name, loyalty_points, is_vip) VALUES \
+           ('C-1', 'Ann', 10, 1), ('C-2', 'Bo', 20, 0); \
+         INSERT INTO phone_numbers (e164, customer_id) VALUES \
+           ('+15550000001', 'C-1'), ('+15550000002', 'C-1'), ('+15550000003', 'C-2');",
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let migrated = run(&db, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let ann = serde_json::json!({"customer_id": "C-1", "name": "Ann", "loyalty_points": 10, "is_vip": true});
+    let bo = serde_json::json!({"customer_id": "C-2", "name": "Bo", "loyalty_points": 20, "is_vip": false});
+    assert_eq!(lookup_json(&db, "+15550000001"), ann);
+    assert_eq!(lookup_json(&db, "+15550000002"), ann);
+    assert_eq!(lookup_json(&db, "+15550000003"), bo);
+
+    let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    let schema: Vec<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_schema WHERE name IN ('customers', 'phone_numbers')",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(schema.len(), 2);
+    assert!(
+        schema.iter().all(|sql| sql.ends_with("WITHOUT ROWID")),
+        "{schema:?}"
+    );
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM customers WHERE customer_id = 'C-1'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT e164 FROM phone_numbers ORDER BY e164")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, ["+15550000003"]);
 }

@@ -1,6 +1,6 @@
 //! The lookup contract: known callers, unknown callers, and the caller-ID formats in between.
 
-use crate::helpers::{ALICE, BOB, Backend, TestApp, UNKNOWN, json};
+use crate::helpers::{ALICE, BOB, Backend, TestApp, TestDatabase, UNKNOWN, json};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,6 +12,7 @@ on_both_backends!(
     unknown_answer_values_are_configurable,
     unknown_status_404_turns_unknown_callers_into_a_json_404,
     demo_data_is_inserted_once_and_keeps_later_changes,
+    concurrent_lookups_each_get_their_own_callers_answer,
 );
 
 async fn post_with_a_known_number_answers_exactly_the_four_fields(backend: Backend) {
@@ -198,4 +199,51 @@ async fn demo_data_is_inserted_once_and_keeps_later_changes(backend: Backend) {
         .unwrap();
     assert_eq!(body["loyalty_points"], 1600);
     assert_eq!(body["customer_id"], "CUST-001");
+}
+
+/// Many lookups at once, the cache off: each gets its own caller's answer. On Postgres they
+/// share batched queries, on SQLite the worker reads on its own thread; a mix-up between
+/// callers, or a lost reply, fails here.
+async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) {
+    use futures_util::StreamExt;
+    const CUSTOMERS: usize = 300;
+    let db = TestDatabase::new(backend).await;
+    let rows: String = (0..CUSTOMERS)
+        .map(|i| format!("C-{i},Caller {i},{i},{},+1555700{i:04}\n", i % 2 == 0))
+        .collect();
+    crate::cli::import_ok(&db, &crate::cli::csv_file(&rows));
+    let app = TestApp::spawn_on(db, &["--cache-ttl", "0", "--rate-limit", "0"]).await;
+    // Every known number twice (so one batch may hold the same number twice), and unknowns.
+    let callers: Vec<usize> = (0..CUSTOMERS)
+        .chain(0..CUSTOMERS)
+        .chain(5000..5100)
+        .collect();
+    let answers: Vec<(usize, serde_json::Value)> = futures_util::stream::iter(callers)
+        .map(|i| {
+            let app = &app;
+            async move {
+                let response = app
+                    .post_json(&serde_json::json!({"phoneNumber": format!("+1555700{i:04}")}))
+                    .await;
+                assert_eq!(response.status(), 200);
+                (i, response.json().await.unwrap())
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    assert_eq!(answers.len(), 2 * CUSTOMERS + 100);
+    for (i, answer) in answers {
+        if i < CUSTOMERS {
+            let expected = serde_json::json!({
+                "customer_id": format!("C-{i}"),
+                "name": format!("Caller {i}"),
+                "loyalty_points": i,
+                "is_vip": i % 2 == 0,
+            });
+            assert_eq!(answer, expected, "caller {i}");
+        } else {
+            assert_eq!(answer, json(UNKNOWN), "caller {i}");
+        }
+    }
 }
