@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lookup throughput and latency next to nginx, in one run, on loopback:
 #   bench/http.sh                        # 1,000,000 customers, 10 s per case
-#   ROWS=100000 DURATION=5 bench/http.sh
+#   ROWS=100000 DURATION=5 WARMUP=1 bench/http.sh
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
 duration=${DURATION:-10}
+warmup=${WARMUP:-3}
 postgres=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "bench/http.sh needs $tool (apt-get install wrk nginx-light)" >&2; exit 1; }
@@ -86,6 +87,8 @@ rss_of_port() { # resident MB of the process listening on the port
   awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status"
 }
 measure() { # label port script
+  # A short unmeasured run first, so caches (page cache, Postgres buffers, pools) are warm.
+  taskset -c 1 wrk -t1 -c32 -d"${warmup}s" -s "$work/$3.lua" "http://127.0.0.1:$2/api/v1/lookup" >/dev/null
   local out; out=$(taskset -c 1 wrk -t1 -c32 -d"${duration}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/v1/lookup")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -106,4 +109,4 @@ printf '%-16s %10s %9s %9s %8s %7s\n' case req/s p50 p99 RSS_MB ratio
 while read -r label rps p50 p99 rss; do
   printf '%-16s %10.0f %9s %9s %8s %7.2f\n' "$label" "$rps" "$p50" "$p99" "$rss" "$(echo "$rps / $ceiling" | bc -l)"
 done < "$work/results"
-echo "customers: $rows; $duration s per case; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
+echo "customers: $rows; $duration s per case after $warmup s of warm-up; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"

@@ -138,7 +138,6 @@ impl Application {
                 .app_data(app_policy.clone())
                 .app_data(metrics.clone())
                 .wrap(middleware::from_fn(edge::guard))
-                .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
                 .wrap(middleware::from_fn(request_log::log_request))
                 .service(
                     web::resource("/api/v1/lookup")
