@@ -214,7 +214,8 @@ impl CustomerStore {
                     .map_err(connect_error)?;
                 let lookups = PgBatches::start(
                     pool.clone(),
-                    PG_BATCH_TASKS.min(settings.max_connections as usize),
+                    PG_BATCH_TASKS,
+                    settings.max_connections as usize,
                     settings.acquire_timeout,
                 );
                 Ok(Self::Postgres { pool, lookups })

@@ -44,16 +44,26 @@ pub struct PgBatches {
 }
 
 impl PgBatches {
-    /// Starts `tasks` batch tasks on the current runtime; each holds at most one pooled
+    /// Starts up to `tasks` batch tasks on the current runtime; each uses at most one pooled
     /// connection, and gives up a query after `deadline` so a hung database frees it again.
-    /// They end when the last handle is dropped.
-    pub fn start(pool: PgPool, tasks: usize, deadline: Duration) -> Self {
+    /// They keep their connections only while at least one of the pool's `pool_size` stays
+    /// free for everything else (probes, admin writes). They end when the last handle is
+    /// dropped, or on `stop`.
+    pub fn start(pool: PgPool, tasks: usize, pool_size: usize, deadline: Duration) -> Self {
+        let tasks = tasks.clamp(1, pool_size.max(1));
+        let keep_connections = pool_size > tasks;
         let (queue, waiting) = mpsc::channel(QUEUE_LENGTH);
         let waiting = Arc::new(Mutex::new(waiting));
         let (stop, stopped) = watch::channel(false);
         for _ in 0..tasks.max(1) {
             let (pool, waiting, stopped) = (pool.clone(), Arc::clone(&waiting), stopped.clone());
-            tokio::spawn(run_batches(pool, waiting, stopped, deadline));
+            tokio::spawn(run_batches(
+                pool,
+                waiting,
+                stopped,
+                deadline,
+                keep_connections,
+            ));
         }
         Self {
             queue,
@@ -92,6 +102,7 @@ async fn run_batches(
     waiting: Arc<Mutex<mpsc::Receiver<Pending>>>,
     mut stopped: watch::Receiver<bool>,
     deadline: Duration,
+    keep_connection: bool,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Kept between batches: a checkout from the pool costs a ping round trip each time. A
@@ -120,6 +131,9 @@ async fn run_batches(
             && let Some(mut failed) = connection.take()
         {
             failed.close_on_drop();
+        }
+        if !keep_connection {
+            connection = None; // back to the pool
         }
         for pending in batch.drain(..) {
             let reply = match &answers {

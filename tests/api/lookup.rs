@@ -13,6 +13,7 @@ on_both_backends!(
     unknown_status_404_turns_unknown_callers_into_a_json_404,
     demo_data_is_inserted_once_and_keeps_later_changes,
     concurrent_lookups_each_get_their_own_callers_answer,
+    one_database_connection_serves_lookups_and_probes,
 );
 
 async fn post_with_a_known_number_answers_exactly_the_four_fields(backend: Backend) {
@@ -245,5 +246,22 @@ async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) 
         } else {
             assert_eq!(answer, json(UNKNOWN), "caller {i}");
         }
+    }
+}
+
+/// With a pool of one connection, the lookup path (on Postgres, the batch tasks) must not keep
+/// it: probes and lookups both still answer.
+async fn one_database_connection_serves_lookups_and_probes(backend: Backend) {
+    // A global flag: clap takes it after `serve` too.
+    let app = TestApp::spawn(backend, &["--db-max-connections", "1"]).await;
+    for _ in 0..3 {
+        let response = app
+            .post_json(&serde_json::json!({"phoneNumber": "+15551234567"}))
+            .await;
+        assert_eq!(
+            response.json::<serde_json::Value>().await.unwrap(),
+            json(ALICE)
+        );
+        assert_eq!(app.get("/readyz").await.status(), 200);
     }
 }
