@@ -1,8 +1,7 @@
 //! One lookup: normalise the caller ID, then ask the store. Shared by the HTTP handler and the
 //! `lookup` command so both answer the same way.
 
-use crate::cache::AnswerCache;
-pub use crate::cache::CacheSettings;
+use crate::cache::{AnswerCache, CacheSettings};
 use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NotAPhoneNumber, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};

@@ -24,8 +24,9 @@ use self::auth::Credentials;
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 use self::rate_limit::ClientRateLimit;
+use crate::cache::CacheSettings;
 use crate::config::{CommonArgs, EdgeArgs, OnStoreError, ServeArgs, UnknownStatus};
-use crate::lookup::{CacheSettings, Lookup};
+use crate::lookup::Lookup;
 use crate::normalise::PhoneNormaliser;
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
 

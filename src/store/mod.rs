@@ -250,18 +250,23 @@ impl CustomerStore {
 
     pub async fn find_by_number(&self, number: &E164) -> Result<Option<Customer>, StoreError> {
         let row = match self {
-            Self::Sqlite {
-                reads: Some(reads), ..
-            } => reads.find_by_number(number),
-            Self::Postgres { lookups, .. } => Some(lookups.find_by_number(number).await?),
-            Self::Sqlite { reads: None, .. } => None,
+            Self::Postgres { lookups, .. } => lookups.find_by_number(number).await?,
+            Self::Sqlite { pool, reads } => {
+                match reads
+                    .as_ref()
+                    .and_then(|reads| reads.find_by_number(number))
+                {
+                    Some(row) => row,
+                    // In-memory, locked or failing: the pool, which waits within the deadline.
+                    None => {
+                        sqlx::query_as(FIND_BY_NUMBER)
+                            .bind(number.as_str())
+                            .fetch_optional(pool)
+                            .await?
+                    }
+                }
+            }
         };
-        if let Some(row) = row {
-            return row.map(Customer::try_from).transpose();
-        }
-        let row: Option<CustomerRow> = on_pool!(self, pool => {
-            sqlx::query_as(FIND_BY_NUMBER).bind(number.as_str()).fetch_optional(pool).await
-        })?;
         row.map(Customer::try_from).transpose()
     }
 
