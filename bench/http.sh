@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lookup throughput and latency next to nginx, in one run, on loopback:
 #   bench/http.sh                        # 1,000,000 customers, 10 s per case
-#   ROWS=100000 DURATION=5 WARMUP=1 bench/http.sh
+#   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 bench/http.sh
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
 duration=${DURATION:-10}
 warmup=${WARMUP:-3}
+rounds=${ROUNDS:-3}
 postgres=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "bench/http.sh needs $tool (apt-get install wrk nginx-light)" >&2; exit 1; }
@@ -86,7 +87,7 @@ rss_of_port() { # resident MB of the process listening on the port
   local pid; pid=$(ss -ltnpH "sport = :$1" | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2)
   awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$pid/status"
 }
-measure() { # label port script
+measure() { # label port script -> "label req/s p50 p99 RSS_MB"
   # A short unmeasured run first, so caches (page cache, Postgres buffers, pools) are warm.
   taskset -c 1 wrk -t1 -c32 -d"${warmup}s" -s "$work/$3.lua" "http://127.0.0.1:$2/api/v1/lookup" >/dev/null
   local out; out=$(taskset -c 1 wrk -t1 -c32 -d"${duration}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/v1/lookup")
@@ -97,16 +98,30 @@ measure() { # label port script
   if grep -q "Non-2xx" <<<"$out"; then echo "$1: non-2xx answers!" >&2; grep "Non-2xx" <<<"$out" >&2; fi
   echo "$1 $rps $p50 $p99 $(rss_of_port "$2")"
 }
-{
-  measure nginx 18480 same
-  measure sqlite-same 18481 same
-  measure sqlite-random 18481 random
-  measure postgres-same 18482 same
-  measure postgres-random 18482 random
-} > "$work/results"
-ceiling=$(awk '$1 == "nginx" {print $2}' "$work/results")
+# This machine's speed drifts by tens of percent within minutes, so every case is measured
+# right after nginx, and each case's ratio is to the nginx run just before it. Each case is
+# measured $rounds times, interleaved; the table shows the round with the median ratio.
+for round in $(seq "$rounds"); do
+  for case in "sqlite-same 18481 same" "sqlite-random 18481 random" \
+              "postgres-same 18482 same" "postgres-random 18482 random"; do
+    read -r label port script <<<"$case"
+    nginx=$(measure nginx 18480 same)
+    service=$(measure "$label" "$port" "$script")
+    echo "$round $nginx $service" | tee -a "$work/rounds" >&2
+  done
+done
+# $work/rounds, a line per measurement: round, then nginx's label req/s p50 p99 RSS, then the case's.
 printf '%-16s %10s %9s %9s %8s %7s\n' case req/s p50 p99 RSS_MB ratio
-while read -r label rps p50 p99 rss; do
-  printf '%-16s %10.0f %9s %9s %8s %7.2f\n' "$label" "$rps" "$p50" "$p99" "$rss" "$(echo "$rps / $ceiling" | bc -l)"
-done < "$work/results"
-echo "customers: $rows; $duration s per case after $warmup s of warm-up; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
+# nginx: its median run of all of them.
+awk '{print $3, $4, $5, $6}' "$work/rounds" | sort -n | awk -v n="$(wc -l < "$work/rounds")" \
+  'NR == int((n + 1) / 2) {printf "%-16s %10.0f %9s %9s %8s %7.2f\n", "nginx", $1, $2, $3, $4, 1}'
+# Each case: the round with its median ratio (to the nginx run just before it).
+for label in sqlite-same sqlite-random postgres-same postgres-random; do
+  awk -v l="$label" '$7 == l {print $8 / $3, $8, $9, $10, $11}' "$work/rounds" | sort -n |
+    awk -v l="$label" -v n="$rounds" 'NR == int((n + 1) / 2) {
+      printf "%-16s %10.0f %9s %9s %8s %7.2f\n", l, $2, $3, $4, $5, $1 }'
+done
+echo "ratios of every round:$(for label in sqlite-same sqlite-random postgres-same postgres-random; do
+  echo -n " $label $(awk -v l="$label" '$7 == l {printf "%.2f/", $8 / $3}' "$work/rounds" | sed 's,/$,,');"
+done)"
+echo "customers: $rows; $rounds rounds; $duration s per case after $warmup s of warm-up; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"

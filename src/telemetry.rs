@@ -15,6 +15,15 @@ const LOG_BUFFER_BYTES: usize = 64 * 1024;
 /// `filter` takes `RUST_LOG`-style directives (`info`, `customer_lookup=debug,sqlx=warn`).
 /// Keep the returned guard for the life of the process: dropping it flushes the last lines.
 pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
+    init_with_writer(filter, format, std::io::stderr())
+}
+
+/// As `init`, with lines going to `out` instead of stderr (the handler benchmark discards them).
+pub fn init_with_writer(
+    filter: &str,
+    format: LogFormat,
+    out: impl std::io::Write + Send + 'static,
+) -> Result<WorkerGuard, String> {
     let filter =
         EnvFilter::try_new(filter).map_err(|e| format!("invalid --log-level {filter:?}: {e}"))?;
     // Not lossy: when the queue is full, the request waits rather than a line being lost.
@@ -22,10 +31,7 @@ pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
     // call per line cost ~6% of a lookup's time under load), and at exit.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
-        .finish(std::io::BufWriter::with_capacity(
-            LOG_BUFFER_BYTES,
-            std::io::stderr(),
-        ));
+        .finish(std::io::BufWriter::with_capacity(LOG_BUFFER_BYTES, out));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

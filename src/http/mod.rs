@@ -17,7 +17,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 
 use self::auth::Credentials;
@@ -48,38 +49,23 @@ pub struct Application {
     store: CustomerStore,
 }
 
-impl Application {
-    /// Everything `serve` does before answering: warm the number parser, open the store,
-    /// migrate, add demo data, bind. Errors say what to fix.
-    pub async fn build(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+/// What the routes share, made from the flags: the store (opened, migrated, demo data added),
+/// the lookup with its cache, the edge policy and the metrics. `Application` serves it; the
+/// handler benchmark calls it in-process.
+#[derive(Clone)]
+pub struct Services {
+    state: web::Data<AppState>,
+    policy: web::Data<EdgePolicy>,
+    metrics: web::Data<metrics::Metrics>,
+    store: CustomerStore,
+    admin_enabled: bool,
+}
+
+impl Services {
+    /// Everything `serve` does before binding: warm the number parser, open the store, migrate,
+    /// add demo data. Errors say what to fix.
+    pub async fn prepare(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
         let database_url = DatabaseUrl::parse(&common.database_url)?;
-        let workers = serve
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-            .max(1);
-        tracing::info!(
-            bind = %serve.bind,
-            database_url = %database_url,
-            default_region = %common.default_region,
-            db_max_connections = common.db_max_connections,
-            workers,
-            max_body = serve.max_body.as_u64(),
-            migrate = !serve.no_migrate,
-            demo_data = serve.demo_data,
-            unknown_status = %serve.unknown.unknown_status,
-            unknown_answer = %serde_json::to_string(&serve.unknown.answer())?,
-            tls = serve.edge.tls_cert.is_some(),
-            api_keys = serve.edge.api_keys.len(),
-            basic_auth_users = serve.edge.basic_auth.len(),
-            rate_limit = serve.edge.rate_limit,
-            allow_cidrs = ?serve.edge.allow_cidrs,
-            trusted_proxies = ?serve.edge.trusted_proxies,
-            request_timeout = ?serve.edge.request_timeout,
-            max_connections = serve.edge.max_connections,
-            cache_ttl = ?serve.cache_ttl,
-            cache_size = serve.cache_size,
-            "configuration"
-        );
         let policy = web::Data::new(edge_policy(serve)?);
 
         let normaliser = PhoneNormaliser::new(common.default_region);
@@ -108,10 +94,6 @@ impl Application {
                 "demo customers"
             );
         }
-
-        let listener = TcpListener::bind(serve.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.bind))?;
-        let address = listener.local_addr()?;
         let state = web::Data::new(AppState {
             lookup: Lookup::new(
                 normaliser,
@@ -130,51 +112,114 @@ impl Application {
             request_timeout: serve.edge.request_timeout,
         });
         let metrics = web::Data::new(metrics::Metrics::new(state.lookup.cache_counters())?);
-        forget_idle_clients_periodically(&policy);
-        let app_policy = policy.clone();
-        let admin_enabled = !serve.edge.admin_keys.is_empty();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(app_policy.clone())
-                .app_data(metrics.clone())
-                .wrap(middleware::from_fn(edge::guard))
-                .wrap(middleware::from_fn(request_log::log_request))
-                .service(
-                    web::resource("/api/v1/lookup")
-                        .route(web::get().to(lookup::lookup_get))
-                        .route(web::post().to(lookup::lookup_post))
-                        .default_service(web::to(lookup_methods_only)),
-                )
-                .configure(|config| {
-                    if admin_enabled {
-                        config
-                            .service(
-                                web::resource("/api/v1/customers")
-                                    .route(web::get().to(admin::find_by_phone))
-                                    .default_service(web::to(get_only)),
-                            )
-                            .service(
-                                web::resource("/api/v1/customers/{customer_id}")
-                                    .route(web::get().to(admin::get_customer))
-                                    .route(web::put().to(admin::put_customer))
-                                    .route(web::delete().to(admin::delete_customer))
-                                    .default_service(web::to(admin_methods_only)),
-                            );
-                    }
-                })
-                .service(get_resource("/healthz", health::healthz))
-                .service(get_resource("/readyz", health::readyz))
-                .service(get_resource("/metrics", metrics::metrics))
-                .service(get_resource("/openapi.json", openapi::document))
-                .default_service(web::to(route_not_found))
+        Ok(Self {
+            state,
+            policy,
+            metrics,
+            store,
+            admin_enabled: !serve.edge.admin_keys.is_empty(),
         })
-        .workers(workers)
-        // Per worker in actix; the flag is for the whole process.
-        .max_connections(serve.edge.max_connections.div_ceil(workers).max(1))
-        .client_request_timeout(serve.edge.request_timeout)
-        .client_disconnect_timeout(Duration::from_secs(1))
-        .shutdown_timeout(serve.shutdown_timeout.as_secs().max(1));
+    }
+
+    /// The routes behind the edge guard and the request log, as each HTTP worker runs them.
+    pub fn app(
+        self,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        let admin_enabled = self.admin_enabled;
+        App::new()
+            .app_data(self.state)
+            .app_data(self.policy)
+            .app_data(self.metrics)
+            .wrap(middleware::from_fn(edge::guard))
+            .wrap(middleware::from_fn(request_log::log_request))
+            .service(
+                web::resource("/api/v1/lookup")
+                    .route(web::get().to(lookup::lookup_get))
+                    .route(web::post().to(lookup::lookup_post))
+                    .default_service(web::to(lookup_methods_only)),
+            )
+            .configure(|config| {
+                if admin_enabled {
+                    config
+                        .service(
+                            web::resource("/api/v1/customers")
+                                .route(web::get().to(admin::find_by_phone))
+                                .default_service(web::to(get_only)),
+                        )
+                        .service(
+                            web::resource("/api/v1/customers/{customer_id}")
+                                .route(web::get().to(admin::get_customer))
+                                .route(web::put().to(admin::put_customer))
+                                .route(web::delete().to(admin::delete_customer))
+                                .default_service(web::to(admin_methods_only)),
+                        );
+                }
+            })
+            .service(get_resource("/healthz", health::healthz))
+            .service(get_resource("/readyz", health::readyz))
+            .service(get_resource("/metrics", metrics::metrics))
+            .service(get_resource("/openapi.json", openapi::document))
+            .default_service(web::to(route_not_found))
+    }
+
+    /// The store's connections, for closing at shutdown.
+    pub fn store(&self) -> &CustomerStore {
+        &self.store
+    }
+}
+
+impl Application {
+    /// Everything `serve` does before answering: prepare the services, bind, start the workers.
+    pub async fn build(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let workers = serve
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        tracing::info!(
+            bind = %serve.bind,
+            database_url = %DatabaseUrl::parse(&common.database_url)?,
+            default_region = %common.default_region,
+            db_max_connections = common.db_max_connections,
+            workers,
+            max_body = serve.max_body.as_u64(),
+            migrate = !serve.no_migrate,
+            demo_data = serve.demo_data,
+            unknown_status = %serve.unknown.unknown_status,
+            unknown_answer = %serde_json::to_string(&serve.unknown.answer())?,
+            tls = serve.edge.tls_cert.is_some(),
+            api_keys = serve.edge.api_keys.len(),
+            basic_auth_users = serve.edge.basic_auth.len(),
+            rate_limit = serve.edge.rate_limit,
+            allow_cidrs = ?serve.edge.allow_cidrs,
+            trusted_proxies = ?serve.edge.trusted_proxies,
+            request_timeout = ?serve.edge.request_timeout,
+            max_connections = serve.edge.max_connections,
+            cache_ttl = ?serve.cache_ttl,
+            cache_size = serve.cache_size,
+            "configuration"
+        );
+        let services = Services::prepare(common, serve).await?;
+        let store = services.store.clone();
+
+        let listener = TcpListener::bind(serve.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", serve.bind))?;
+        let address = listener.local_addr()?;
+        forget_idle_clients_periodically(&services.policy);
+        let server = HttpServer::new(move || services.clone().app())
+            .workers(workers)
+            // Per worker in actix; the flag is for the whole process.
+            .max_connections(serve.edge.max_connections.div_ceil(workers).max(1))
+            .client_request_timeout(serve.edge.request_timeout)
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .shutdown_timeout(serve.shutdown_timeout.as_secs().max(1));
         let (server, scheme) = match (&serve.edge.tls_cert, &serve.edge.tls_key) {
             (Some(cert), Some(key)) => {
                 let certificate = Arc::new(crate::tls::ReloadableCertificate::load(cert, key)?);

@@ -165,6 +165,8 @@ macro_rules! on_tx {
 /// An import under way: one open transaction with the staged rows.
 pub struct BulkImport {
     tx: BulkTx,
+    /// Told of the commit, so this process's lookups see the import at once.
+    store: CustomerStore,
 }
 
 impl CustomerStore {
@@ -178,7 +180,10 @@ impl CustomerStore {
                 sqlx::query(sql).execute(&mut **conn).await?;
             }
         });
-        Ok(BulkImport { tx })
+        Ok(BulkImport {
+            tx,
+            store: self.clone(),
+        })
     }
 }
 
@@ -303,6 +308,7 @@ impl BulkImport {
             self.abort().await?;
         } else {
             on_tx!(self.tx, tx => tx.commit().await)?;
+            self.store.note_write();
         }
         Ok(counts)
     }

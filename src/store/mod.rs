@@ -199,6 +199,9 @@ impl CustomerStore {
                     .await
                     .map_err(connect_error)?;
                 let reads = open_in_thread_reads(&file)?;
+                if let Some(reads) = &reads {
+                    end_stale_snapshots_periodically(reads);
+                }
                 Ok(Self::Sqlite { pool, reads })
             }
             Backend::Postgres => {
@@ -239,6 +242,7 @@ impl CustomerStore {
                 sqlx::migrate!("./migrations/postgres").run(pool).await?
             }
         }
+        self.note_write();
         Ok(())
     }
 
@@ -320,6 +324,7 @@ impl CustomerStore {
             }
             tx.commit().await?;
         });
+        self.note_write();
         Ok(summary)
     }
 
@@ -354,6 +359,7 @@ impl CustomerStore {
             }
             tx.commit().await?;
         });
+        self.note_write();
         Ok(summary)
     }
 
@@ -383,6 +389,7 @@ impl CustomerStore {
         let deleted = on_pool!(self, pool => {
             sqlx::query(DELETE_CUSTOMER).bind(id.as_str()).execute(pool).await?.rows_affected()
         });
+        self.note_write();
         Ok(deleted > 0)
     }
 
@@ -419,6 +426,17 @@ impl CustomerStore {
         Ok(count)
     }
 
+    /// Lookups after a write of this process must see it: SQLite's in-thread reads renew
+    /// their snapshot. (Postgres reads see every commit.)
+    fn note_write(&self) {
+        if let Self::Sqlite {
+            reads: Some(reads), ..
+        } = self
+        {
+            reads.note_write();
+        }
+    }
+
     /// Connections open, and of those idle, for the pool gauges.
     pub fn pool_usage(&self) -> (u32, usize) {
         on_pool!(self, pool => (pool.size(), pool.num_idle()))
@@ -445,6 +463,19 @@ fn open_in_thread_reads(file: &Path) -> Result<Option<Arc<SqliteReads>>, StoreEr
             path: file.display().to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Ends the snapshots of idle read connections now and then; stops with the store.
+fn end_stale_snapshots_periodically(reads: &Arc<SqliteReads>) {
+    let reads = Arc::downgrade(reads);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(sqlite_reads::SNAPSHOT_LIFETIME * 20);
+        loop {
+            every.tick().await;
+            let Some(reads) = reads.upgrade() else { break };
+            reads.end_stale_snapshots();
+        }
+    });
 }
 
 fn create_parent_folder(file: &Path) -> Result<(), StoreError> {

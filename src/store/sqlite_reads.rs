@@ -5,10 +5,18 @@
 //! HTTP worker runs it itself, on a read-only connection it borrows from here. It never waits:
 //! with WAL, readers are not blocked by writers, and a lock or any other error makes the caller
 //! ask the pool instead, which has the deadline.
+//!
+//! Beginning and ending a read transaction takes four file-lock system calls, about a third of
+//! a lookup's read. So a connection keeps its transaction (its snapshot of the database) across
+//! lookups for up to `SNAPSHOT_LIFETIME`: other processes' writes show within that, this
+//! process's own writes at once (the store calls `note_write`). Snapshots left open on idle
+//! connections are ended by `end_stale_snapshots`, so they never hold back WAL checkpoints for
+//! long.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
@@ -22,9 +30,35 @@ const PAGE_CACHE_KIB: i64 = 8 * 1024;
 /// Idle connections kept; more than the workers that read at once is never needed.
 const MAX_IDLE: usize = 64;
 
+/// How long lookups share one read transaction: what another process writes may take this long
+/// to show (on top of the answer cache's TTL).
+pub const SNAPSHOT_LIFETIME: Duration = Duration::from_millis(5);
+
+struct ReadConnection {
+    connection: Connection,
+    /// When its read transaction began, and `writes` then; `None` outside a transaction.
+    snapshot: Option<(Instant, u64)>,
+}
+
+impl ReadConnection {
+    fn is_stale(&self, writes: u64, lifetime: Duration) -> bool {
+        self.snapshot
+            .is_some_and(|(began, seen)| seen != writes || began.elapsed() >= lifetime)
+    }
+
+    /// Ends the read transaction; false when the connection is no longer usable.
+    fn end_snapshot(&mut self) -> bool {
+        self.snapshot = None;
+        self.connection.is_autocommit() || self.connection.execute_batch("COMMIT").is_ok()
+    }
+}
+
 pub struct SqliteReads {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<ReadConnection>>,
+    /// Bumped after each write of this process, so no lookup reads a snapshot older than it.
+    writes: AtomicU64,
+    snapshot_lifetime: Duration,
 }
 
 impl std::fmt::Debug for SqliteReads {
@@ -38,29 +72,53 @@ impl std::fmt::Debug for SqliteReads {
 impl SqliteReads {
     /// Opens one read connection now, so a file that cannot be read is known at start.
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        Self::with_snapshot_lifetime(path, SNAPSHOT_LIFETIME)
+    }
+
+    fn with_snapshot_lifetime(path: &Path, snapshot_lifetime: Duration) -> rusqlite::Result<Self> {
         let reads = Self {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
+            writes: AtomicU64::new(0),
+            snapshot_lifetime,
         };
         let first = reads.connect()?;
         reads.give_back(first);
         Ok(reads)
     }
 
-    fn connect(&self) -> rusqlite::Result<Connection> {
+    fn connect(&self) -> rusqlite::Result<ReadConnection> {
         // NO_MUTEX: a connection is used by one thread at a time, taken from `idle`.
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(&self.path, flags)?;
         connection.busy_timeout(Duration::ZERO)?;
         connection.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
-        Ok(connection)
+        Ok(ReadConnection {
+            connection,
+            snapshot: None,
+        })
     }
 
-    fn give_back(&self, connection: Connection) {
+    fn give_back(&self, reader: ReadConnection) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
-            idle.push(connection);
+            idle.push(reader);
         }
+    }
+
+    /// This process wrote to the database: later lookups must see it.
+    pub fn note_write(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Ends the snapshots that idle connections have held past their lifetime, so a quiet
+    /// service does not keep WAL checkpoints from finishing. Call it every so often.
+    pub fn end_stale_snapshots(&self) {
+        let writes = self.writes.load(Ordering::Acquire);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain_mut(|reader| {
+            !reader.is_stale(writes, self.snapshot_lifetime) || reader.end_snapshot()
+        });
     }
 
     /// The customer with this number, or `None` when this path cannot answer right now (the
@@ -71,8 +129,8 @@ impl SqliteReads {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let connection = match taken {
-            Some(connection) => connection,
+        let mut reader = match taken {
+            Some(reader) => reader,
             None => self
                 .connect()
                 .inspect_err(
@@ -80,27 +138,44 @@ impl SqliteReads {
                 )
                 .ok()?,
         };
-        let found = connection
-            .prepare_cached(FIND_BY_NUMBER)
-            .and_then(|mut statement| {
-                statement
-                    .query_row([number.as_str()], |row| {
-                        Ok(CustomerRow {
-                            customer_id: row.get(0)?,
-                            name: row.get(1)?,
-                            loyalty_points: row.get(2)?,
-                            is_vip: row.get(3)?,
-                        })
-                    })
-                    .optional()
-            });
-        self.give_back(connection);
+        // Read before the transaction begins: a write that lands meanwhile renews it next time.
+        let writes = self.writes.load(Ordering::Acquire);
+        if reader.is_stale(writes, self.snapshot_lifetime) && !reader.end_snapshot() {
+            return None;
+        }
+        let found = read_customer(&mut reader, writes, number);
+        // A failed read (a lock, say) leaves no transaction behind.
+        if found.is_ok() || reader.end_snapshot() {
+            self.give_back(reader);
+        }
         found
             .inspect_err(
                 |e| tracing::debug!(error = %e, "in-thread SQLite read failed; using the pool"),
             )
             .ok()
     }
+}
+
+fn read_customer(
+    reader: &mut ReadConnection,
+    writes: u64,
+    number: &E164,
+) -> rusqlite::Result<Option<CustomerRow>> {
+    if reader.snapshot.is_none() {
+        reader.connection.execute_batch("BEGIN")?;
+        reader.snapshot = Some((Instant::now(), writes));
+    }
+    let mut statement = reader.connection.prepare_cached(FIND_BY_NUMBER)?;
+    statement
+        .query_row([number.as_str()], |row| {
+            Ok(CustomerRow {
+                customer_id: row.get(0)?,
+                name: row.get(1)?,
+                loyalty_points: row.get(2)?,
+                is_vip: row.get(3)?,
+            })
+        })
+        .optional()
 }
 
 #[cfg(test)]
@@ -175,6 +250,69 @@ mod tests {
             reads.find_by_number(&number("+15550000001")),
             Some(Some(_))
         ));
+    }
+
+    /// Another connection sets the customer's points, as an import or the admin API would.
+    fn write_points(path: &Path, points: i64) {
+        Connection::open(path)
+            .unwrap()
+            .execute("UPDATE customers SET loyalty_points = ?1", [points])
+            .unwrap();
+    }
+
+    fn points(reads: &SqliteReads) -> i64 {
+        let row = reads.find_by_number(&number("+15550000001"));
+        row.expect("answered").expect("found").loyalty_points
+    }
+
+    #[test]
+    fn this_processs_own_writes_show_in_the_next_lookup() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = database(folder.path());
+        // A snapshot that would otherwise last the whole test.
+        let reads = SqliteReads::with_snapshot_lifetime(&path, Duration::from_secs(3600)).unwrap();
+        assert_eq!(points(&reads), 10);
+        write_points(&path, 20);
+        reads.note_write();
+        assert_eq!(points(&reads), 20);
+    }
+
+    #[test]
+    fn other_processes_writes_show_once_the_snapshot_is_past_its_lifetime() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = database(folder.path());
+        let reads = SqliteReads::with_snapshot_lifetime(&path, Duration::from_millis(20)).unwrap();
+        assert_eq!(points(&reads), 10);
+        write_points(&path, 30);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(points(&reads), 30);
+    }
+
+    #[test]
+    fn idle_snapshots_end_so_checkpoints_can_finish() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = database(folder.path());
+        let reads = SqliteReads::with_snapshot_lifetime(&path, Duration::from_millis(20)).unwrap();
+        assert_eq!(points(&reads), 10); // the idle connection now holds a snapshot
+        let writer = Connection::open(&path).unwrap();
+        writer.busy_timeout(Duration::ZERO).unwrap();
+        writer
+            .execute("UPDATE customers SET loyalty_points = 40", [])
+            .unwrap();
+        let checkpoint_busy = || -> i64 {
+            writer
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            checkpoint_busy(),
+            1,
+            "the snapshot holds the checkpoint back"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        reads.end_stale_snapshots();
+        assert_eq!(checkpoint_busy(), 0, "nothing holds the checkpoint back");
+        assert_eq!(points(&reads), 40);
     }
 
     #[test]
