@@ -149,7 +149,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LOOKUP_CACHE_TTL", default_value = "30s", value_parser = humantime::parse_duration)]
     pub cache_ttl: Duration,
 
-    /// Most numbers whose answers are kept in memory (about 650 bytes each).
+    /// Most numbers whose answers are kept in memory (about 650 bytes each), and most caller IDs kept parsed (national formats, SIP URIs); 0 turns both off.
     #[arg(long, env = "LOOKUP_CACHE_SIZE", default_value_t = 10_000)]
     pub cache_size: u64,
 

@@ -3,7 +3,7 @@
 
 use crate::cache::{AnswerCache, CacheSettings};
 use crate::domain::{Customer, E164, LookupAnswer};
-use crate::normalise::{NotAPhoneNumber, PhoneNormaliser};
+use crate::normalise::{NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
 
 use std::time::Duration;
@@ -58,6 +58,8 @@ pub struct Lookup {
     deadline: Duration,
     /// Answers by number, found or not; store errors are never cached.
     cache: Option<std::sync::Arc<AnswerCache>>,
+    /// Caller IDs that needed the full parse, and what it said (sized like the cache).
+    parsed: Option<std::sync::Arc<ParsedCallerIds>>,
     cache_hits: prometheus::IntCounter,
     cache_misses: prometheus::IntCounter,
 }
@@ -89,19 +91,30 @@ impl Lookup {
             unknown_answer,
             deadline,
             cache: None,
+            parsed: None,
             cache_hits: counter("cache_hits_total", "Lookups answered from the cache"),
             cache_misses: counter("cache_misses_total", "Lookups that went to the store"),
         }
     }
 
-    /// Keeps answers in memory; `ttl` zero leaves the cache off.
+    /// Keeps answers in memory (`ttl` zero leaves that off), and parse results of caller IDs
+    /// that are not already E.164 (`max_entries` zero leaves that off too).
     pub fn with_cache(mut self, settings: CacheSettings) -> Self {
         self.cache = AnswerCache::new(settings).map(std::sync::Arc::new);
+        // Parse results never go stale, so they are kept even when answers are not.
+        self.parsed = usize::try_from(settings.max_entries)
+            .ok()
+            .filter(|&size| size > 0)
+            .map(|size| std::sync::Arc::new(ParsedCallerIds::new(size)));
         self
     }
 
     pub async fn lookup(&self, caller_id: &str) -> Result<LookupOutcome, StoreError> {
-        let number = match self.normaliser.normalise(caller_id) {
+        let normalised = match &self.parsed {
+            Some(parsed) => self.normaliser.normalise_remembering(caller_id, parsed),
+            None => self.normaliser.normalise(caller_id),
+        };
+        let number = match normalised {
             Ok(number) => number,
             Err(why) => return Ok(LookupOutcome::Invalid(why)),
         };

@@ -187,6 +187,30 @@ static POSSIBLE_LENGTHS: LazyLock<HashMap<u16, PossibleLengths>> = LazyLock::new
         .collect()
 });
 
+/// Caller IDs that took the whole route (national formats, SIP URIs, withheld words), with
+/// what it said. A flow sends the same caller ID again for every lookup of a call, and the full
+/// parse costs microseconds. For a given default region the result never changes, so entries
+/// need no expiry; the oldest make room when it is full.
+pub struct ParsedCallerIds {
+    results: quick_cache::sync::Cache<Box<str>, Result<E164, NotAPhoneNumber>>,
+}
+
+impl ParsedCallerIds {
+    pub fn new(max_entries: usize) -> Self {
+        Self {
+            results: quick_cache::sync::Cache::new(max_entries.max(1)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+}
+
 /// Turns caller IDs into E.164 numbers.
 #[derive(Clone, Copy, Debug)]
 pub struct PhoneNormaliser {
@@ -228,6 +252,28 @@ impl PhoneNormaliser {
             Some(e164) => Ok(e164),
             None => self.normalise_fully(raw),
         }
+    }
+
+    /// As `normalise`, keeping what the whole route said in `parsed`, so a caller ID seen
+    /// before costs a hash lookup instead of a parse.
+    pub fn normalise_remembering(
+        &self,
+        raw: &str,
+        parsed: &ParsedCallerIds,
+    ) -> Result<E164, NotAPhoneNumber> {
+        if let Some(e164) = canonical_fast_path(raw) {
+            return Ok(e164);
+        }
+        // Too long to be anything: refused at once, and not worth the memory.
+        if raw.len() > MAX_INPUT_CHARS {
+            return self.normalise_fully(raw);
+        }
+        if let Some(result) = parsed.results.get(raw) {
+            return result;
+        }
+        let result = self.normalise_fully(raw);
+        parsed.results.insert(raw.into(), result.clone());
+        result
     }
 
     /// The whole route: URI syntax, Unicode digits, international prefixes, libphonenumber.

@@ -1,7 +1,7 @@
 //! Caller IDs as phone networks, PBXs, CRMs and people write them, and what libphonenumber's
 //! documented rules make of them.
 
-use super::{NotAPhoneNumber as Not, PhoneNormaliser, Region};
+use super::{NotAPhoneNumber as Not, ParsedCallerIds, PhoneNormaliser, Region};
 
 fn normaliser(region: &str) -> PhoneNormaliser {
     PhoneNormaliser::new(region.parse::<Region>().expect("known region"))
@@ -269,4 +269,43 @@ fn the_fast_path_for_canonical_numbers_agrees_with_the_full_parse() {
         checked > 1000 && fast > 500,
         "checked {checked}, fast {fast}"
     );
+}
+
+#[test]
+fn remembered_results_are_the_full_routes_and_e164_input_is_never_kept() {
+    let normaliser = normaliser("US");
+    let parsed = ParsedCallerIds::new(100);
+    for (region, input, expected) in NUMBERS.iter().filter(|(region, ..)| *region == "US") {
+        for _ in 0..2 {
+            let got = normaliser.normalise_remembering(input, &parsed);
+            assert_eq!(
+                got.map(|e| e.to_string()),
+                Ok(expected.to_string()),
+                "{region} {input}"
+            );
+        }
+    }
+    let kept = parsed.len();
+    assert!(kept > 0, "national and URI forms are kept");
+    for input in ["+15551234567", "tel:+15551234567", "(555) 123-4567"] {
+        normaliser.normalise_remembering(input, &parsed).unwrap();
+    }
+    assert_eq!(
+        parsed.len(),
+        kept,
+        "E.164 skips the memory; the national form was kept already"
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            normaliser.normalise_remembering("anonymous", &parsed),
+            Err(Not::Withheld)
+        );
+    }
+    assert_eq!(parsed.len(), kept + 1, "refusals are kept too");
+    let long = "1".repeat(300);
+    assert_eq!(
+        normaliser.normalise_remembering(&long, &parsed),
+        normaliser.normalise(&long)
+    );
+    assert_eq!(parsed.len(), kept + 1, "overlong input is not kept");
 }

@@ -28,7 +28,8 @@ use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, Lo
 /// worth a warning.
 const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
-/// Postgres lookup batches in flight at once: while one batch is queried, the next gathers.
+/// Postgres lookup batches in flight at once per HTTP worker: while one batch is queried, the
+/// next gathers.
 const PG_BATCH_TASKS: usize = 2;
 
 /// How long a SQLite write waits for another writer's lock (imports; lookups only read).
@@ -215,7 +216,7 @@ impl CustomerStore {
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
-                let lookups = PgBatches::start(
+                let lookups = PgBatches::new(
                     pool.clone(),
                     PG_BATCH_TASKS,
                     settings.max_connections as usize,

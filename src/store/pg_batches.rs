@@ -6,9 +6,17 @@
 //! in flight therefore queue here, and a few batch tasks each take everything queued (up to
 //! `MAX_BATCH`) and ask for all of it in one `= ANY($1)` query. Alone, a lookup goes straight
 //! through as a batch of one, so nothing waits for a batch to fill.
+//!
+//! Each thread that looks up (each HTTP worker) gets its own queue and group of batch tasks,
+//! started on its own runtime at its first lookup: a batch's answers then wake no other thread,
+//! which measured 10–25% more random lookups per second than one group on the main runtime.
+//! Groups keep their connections between batches, so only as many run as leave one of the
+//! pool's connections free; further threads share the running groups' queues.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -36,37 +44,57 @@ struct Pending {
     reply: oneshot::Sender<Reply>,
 }
 
+thread_local! {
+    /// This thread's queue into each store's batch tasks, by `Batching::id`.
+    static QUEUES: RefCell<Vec<(u64, mpsc::Sender<Pending>)>> = const { RefCell::new(Vec::new()) };
+}
+
 #[derive(Clone, Debug)]
 pub struct PgBatches {
-    queue: mpsc::Sender<Pending>,
+    batching: Arc<Batching>,
     /// Tells the batch tasks to give their connections back and end, so the pool can close.
+    /// Dropped with the last handle, which ends them too.
     stop: Arc<watch::Sender<bool>>,
 }
 
+#[derive(Debug)]
+struct Batching {
+    /// Tells this store's queues apart in a thread's `QUEUES`.
+    id: u64,
+    pool: PgPool,
+    /// Batch tasks per group.
+    tasks: usize,
+    /// Groups of batch tasks that may run at once, each keeping its `tasks` connections between
+    /// batches, so that at least one of the pool's stays free for probes and admin writes. Zero
+    /// when the pool is too small for that: then one group runs, and keeps none.
+    groups_keeping: usize,
+    /// The queues of the groups running; a thread beyond the limit joins one of them.
+    groups: std::sync::Mutex<Vec<mpsc::Sender<Pending>>>,
+    next_shared: AtomicUsize,
+    deadline: Duration,
+    stopped: watch::Receiver<bool>,
+}
+
 impl PgBatches {
-    /// Starts up to `tasks` batch tasks on the current runtime; each uses at most one pooled
-    /// connection, and gives up a query after `deadline` so a hung database frees it again.
-    /// They keep their connections only while at least one of the pool's `pool_size` stays
-    /// free for everything else (probes, admin writes). They end when the last handle is
-    /// dropped, or on `stop`.
-    pub fn start(pool: PgPool, tasks: usize, pool_size: usize, deadline: Duration) -> Self {
+    /// Batch tasks, `tasks` per group, a group per thread that looks up (as far as the pool
+    /// allows), each task using at most one pooled connection and giving up a query after
+    /// `deadline` so a hung database frees it again. They end when the last handle is dropped,
+    /// on `stop`, or with their thread's runtime.
+    pub fn new(pool: PgPool, tasks: usize, pool_size: usize, deadline: Duration) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let tasks = tasks.clamp(1, pool_size.max(1));
-        let keep_connections = pool_size > tasks;
-        let (queue, waiting) = mpsc::channel(QUEUE_LENGTH);
-        let waiting = Arc::new(Mutex::new(waiting));
         let (stop, stopped) = watch::channel(false);
-        for _ in 0..tasks.max(1) {
-            let (pool, waiting, stopped) = (pool.clone(), Arc::clone(&waiting), stopped.clone());
-            tokio::spawn(run_batches(
-                pool,
-                waiting,
-                stopped,
-                deadline,
-                keep_connections,
-            ));
-        }
         Self {
-            queue,
+            batching: Arc::new(Batching {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                pool,
+                tasks,
+                groups_keeping: pool_size.saturating_sub(1) / tasks,
+                groups: std::sync::Mutex::new(Vec::new()),
+                next_shared: AtomicUsize::new(0),
+                deadline,
+                stopped,
+            }),
             stop: Arc::new(stop),
         }
     }
@@ -85,7 +113,7 @@ impl PgBatches {
             number: number.clone(),
             reply,
         };
-        self.queue
+        self.queue()?
             .send(pending)
             .await
             .map_err(|_| StoreError::BatchesStopped)?;
@@ -95,15 +123,56 @@ impl PgBatches {
             Err(_) => Err(StoreError::BatchesStopped),
         }
     }
+
+    /// This thread's queue: its own group's, started on the current runtime the first time
+    /// (or again when the runtime it ran on has ended), or a shared one when the pool allows no
+    /// more groups.
+    fn queue(&self) -> Result<mpsc::Sender<Pending>, StoreError> {
+        if *self.stop.borrow() {
+            return Err(StoreError::BatchesStopped);
+        }
+        let batching = &self.batching;
+        QUEUES.with_borrow_mut(|queues| {
+            // Queues whose tasks are gone: a stopped store's, or an ended runtime's.
+            queues.retain(|(_, queue)| !queue.is_closed());
+            if let Some((_, queue)) = queues.iter().find(|(id, _)| *id == batching.id) {
+                return Ok(queue.clone());
+            }
+            let queue = batching.join_or_start_group();
+            queues.push((batching.id, queue.clone()));
+            Ok(queue)
+        })
+    }
+}
+
+impl Batching {
+    fn join_or_start_group(self: &Arc<Self>) -> mpsc::Sender<Pending> {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.retain(|queue| !queue.is_closed());
+        if groups.len() >= self.groups_keeping.max(1) {
+            let shared = self.next_shared.fetch_add(1, Ordering::Relaxed) % groups.len();
+            return groups[shared].clone();
+        }
+        let (queue, waiting) = mpsc::channel(QUEUE_LENGTH);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for _ in 0..self.tasks {
+            tokio::spawn(run_batches(
+                Arc::clone(self),
+                Arc::clone(&waiting),
+                self.groups_keeping > 0,
+            ));
+        }
+        groups.push(queue.clone());
+        queue
+    }
 }
 
 async fn run_batches(
-    pool: PgPool,
+    batching: Arc<Batching>,
     waiting: Arc<Mutex<mpsc::Receiver<Pending>>>,
-    mut stopped: watch::Receiver<bool>,
-    deadline: Duration,
     keep_connection: bool,
 ) {
+    let mut stopped = batching.stopped.clone();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Kept between batches: a checkout from the pool costs a ping round trip each time. A
     // connection that failed or timed out is closed and a fresh one checked out next time.
@@ -126,7 +195,7 @@ async fn run_batches(
             continue;
         }
         tracing::trace!(size = batch.len(), "lookup batch");
-        let answers = query(&pool, &mut connection, &batch, deadline).await;
+        let answers = query(&batching, &mut connection, &batch).await;
         if answers.is_err()
             && let Some(mut failed) = connection.take()
         {
@@ -146,22 +215,22 @@ async fn run_batches(
 }
 
 async fn query(
-    pool: &PgPool,
+    batching: &Batching,
     connection: &mut Option<PoolConnection<Postgres>>,
     batch: &[Pending],
-    deadline: Duration,
 ) -> Result<HashMap<String, CustomerRow>, Arc<StoreError>> {
     let numbers: Vec<&str> = batch.iter().map(|p| p.number.as_str()).collect();
     let rows = async {
         let connection = match connection {
             Some(connection) => connection,
-            None => connection.insert(pool.acquire().await?),
+            None => connection.insert(batching.pool.acquire().await?),
         };
         sqlx::query_as::<_, (String, String, String, i64, bool)>(FIND_BY_NUMBERS)
             .bind(&numbers)
             .fetch_all(&mut **connection)
             .await
     };
+    let deadline = batching.deadline;
     let rows = tokio::time::timeout(deadline, rows)
         .await
         .map_err(|_| StoreError::DeadlineExceeded(deadline))?

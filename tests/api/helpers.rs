@@ -218,10 +218,11 @@ pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::Socke
         "serve",
         "--bind",
         "127.0.0.1:0",
-        "--workers",
-        "1",
         "--demo-data",
     ];
+    if !extra.contains(&"--workers") {
+        args.extend(["--workers", "1"]);
+    }
     args.extend_from_slice(extra);
     let cli = Cli::try_parse_from(&args).expect("valid arguments");
     let CliCommand::Serve(serve) = &cli.command else {

@@ -213,7 +213,22 @@ async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) 
         .map(|i| format!("C-{i},Caller {i},{i},{},+1555700{i:04}\n", i % 2 == 0))
         .collect();
     crate::cli::import_ok(&db, &crate::cli::csv_file(&rows));
-    let app = TestApp::spawn_on(db, &["--cache-ttl", "0", "--rate-limit", "0"]).await;
+    // Three workers, each with its own Postgres batch tasks (six in all), share a pool of
+    // three: they may keep only two connections between batches, or probes would find none.
+    let app = TestApp::spawn_on(
+        db,
+        &[
+            "--cache-ttl",
+            "0",
+            "--rate-limit",
+            "0",
+            "--workers",
+            "3",
+            "--db-max-connections",
+            "3",
+        ],
+    )
+    .await;
     // Every known number twice (so one batch may hold the same number twice), and unknowns.
     let callers: Vec<usize> = (0..CUSTOMERS)
         .chain(0..CUSTOMERS)
@@ -234,6 +249,7 @@ async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) 
         .collect()
         .await;
     assert_eq!(answers.len(), 2 * CUSTOMERS + 100);
+    assert_eq!(app.get("/readyz").await.status(), 200);
     for (i, answer) in answers {
         if i < CUSTOMERS {
             let expected = serde_json::json!({
