@@ -201,14 +201,6 @@ impl ParsedCallerIds {
             results: quick_cache::sync::Cache::new(max_entries.max(1)),
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.results.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.results.is_empty()
-    }
 }
 
 /// Turns caller IDs into E.164 numbers.
