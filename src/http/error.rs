@@ -98,6 +98,16 @@ pub struct ErrorBody<'a> {
     message: String,
 }
 
+impl ApiError {
+    /// The store's failure behind a 503, for the request's log line.
+    pub fn store_failure(&self) -> Option<&crate::store::StoreError> {
+        match self {
+            Self::StoreUnavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -126,9 +136,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::StoreUnavailable(cause) = self {
-            tracing::error!(error = %cause, "customer store failed");
-        }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {

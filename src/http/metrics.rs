@@ -90,9 +90,15 @@ impl Metrics {
         })
     }
 
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn observe_request(
+        &self,
+        route: &str,
+        method: &str,
+        status: actix_web::http::StatusCode,
+        seconds: f64,
+    ) {
         self.requests
-            .with_label_values(&[route, method, &status.to_string()])
+            .with_label_values(&[route, method, status.as_str()])
             .inc();
         self.latency.with_label_values(&[route]).observe(seconds);
     }

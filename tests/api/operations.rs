@@ -187,7 +187,7 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_d
     }
     let found = request_lines
         .iter()
-        .find(|l| l["span"]["request_id"] == "corr-json-1")
+        .find(|l| l["request_id"] == "corr-json-1")
         .expect("the request line carries the request id");
     assert_eq!(found["status"], 200);
     assert_eq!(found["outcome"], "found");
@@ -199,9 +199,7 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_d
         .find(|l| l["error"] == "missing_phone_number")
         .expect("the 400 is logged");
     assert!(
-        bad["span"]["request_id"]
-            .as_str()
-            .is_some_and(|id| id.len() >= 8),
+        bad["request_id"].as_str().is_some_and(|id| id.len() >= 8),
         "{bad}"
     );
     let all = log.join("\n");
@@ -209,6 +207,42 @@ async fn json_logs_are_one_object_per_line_with_the_request_id_and_no_personal_d
         !all.contains("5551234567") && !all.contains("Alice Smith"),
         "personal data reached the log:\n{all}"
     );
+}
+
+/// A store failure is told on the request's own line, with the request id and the cause: at
+/// error level with the 503, at warn level when `--on-store-error default` answered instead.
+#[tokio::test]
+async fn a_store_failure_is_logged_on_the_requests_line_with_its_cause() {
+    for (mode, status, level) in [("fail", 503, "ERROR"), ("default", 200, "WARN")] {
+        let (folder, mut server) = crate::helpers::serve_demo(
+            &["--log-format", "json", "--store-timeout", "500ms"],
+            &["--on-store-error", mode, "--cache-ttl", "0"],
+        );
+        // The store breaks under the running service: its table of numbers is gone.
+        rusqlite::Connection::open(folder.path().join("data/customers.db"))
+            .unwrap()
+            .execute_batch("ALTER TABLE phone_numbers RENAME TO gone")
+            .unwrap();
+        let id = format!("store-failure-{mode}");
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/lookup", server.base))
+            .header("X-Request-Id", &id)
+            .json(&serde_json::json!({"phoneNumber": "tel:+15551234567"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{mode}");
+        let line: serde_json::Value = serde_json::from_str(&server.wait_for_log(&id)).unwrap();
+        assert_eq!(line["level"], level, "{mode}: {line}");
+        assert_eq!(line["status"], status, "{mode}: {line}");
+        assert_eq!(line["outcome"], "error", "{mode}: {line}");
+        assert!(
+            line["cause"]
+                .as_str()
+                .is_some_and(|cause| cause.contains("phone_numbers")),
+            "{mode}: the line names what failed: {line}"
+        );
+    }
 }
 
 /// SIGTERM lets a request that is under way finish, closes the store (on Postgres that means
