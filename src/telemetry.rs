@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::fmt::{FormatFields, format};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -47,7 +48,8 @@ pub fn init_with_writer(
                 lines
                     .with_target(false)
                     .with_ansi(std::io::stderr().is_terminal())
-                    .fmt_fields(plain_fields()),
+                    .fmt_fields(plain_fields())
+                    .with_timer(Rfc3339Micros),
             )
             .try_init(),
         // The request's span (with its request_id) rides along on every line as "span".
@@ -56,6 +58,7 @@ pub fn init_with_writer(
             .with(
                 lines
                     .json()
+                    .with_timer(Rfc3339Micros)
                     .flatten_event(true)
                     .with_current_span(true)
                     .with_span_list(false),
@@ -80,6 +83,21 @@ fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
         name => write!(out, "{name}={value:?}"),
     })
     .delimited(" ")
+}
+
+/// UTC timestamps as the default timer writes them (`2026-11-22T05:08:47.920217Z`), formatted by
+/// humantime: the default's formatting machinery cost ~4% of a cached lookup's instructions.
+struct Rfc3339Micros;
+
+impl FormatTime for Rfc3339Micros {
+    fn format_time(&self, out: &mut format::Writer<'_>) -> std::fmt::Result {
+        let now = std::time::SystemTime::now();
+        if now < std::time::UNIX_EPOCH {
+            // humantime refuses times before 1970; the default timer writes them.
+            return tracing_subscriber::fmt::time::SystemTime.format_time(out);
+        }
+        write!(out, "{}", humantime::format_rfc3339_micros(now))
+    }
 }
 
 /// Writes control characters (ESC above all) as escapes such as `\u{1b}`.

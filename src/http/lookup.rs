@@ -3,7 +3,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
@@ -140,17 +139,165 @@ async fn read_body(
 /// The caller ID from a JSON body. Genesys sends `application/json`; the body is read as JSON
 /// whatever the Content-Type says, so a hand-made `curl -d` works too.
 fn caller_id_from_json(body: &[u8]) -> Result<String, ApiError> {
-    let value: Value =
+    let body: LookupBody =
         serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let Value::Object(mut fields) = value else {
-        return Err(ApiError::BodyNotAnObject(json_kind(&value)));
-    };
-    match fields.remove("phoneNumber") {
-        None | Some(Value::Null) => Err(ApiError::MissingPhoneNumber),
-        Some(Value::String(text)) => non_blank(text),
+    match body {
+        LookupBody::NotAnObject(kind) => Err(ApiError::BodyNotAnObject(kind)),
+        LookupBody::Object(None | Some(JsonValue::Null)) => Err(ApiError::MissingPhoneNumber),
+        LookupBody::Object(Some(JsonValue::Text(text))) => non_blank(text),
         // A template that forgot the quotes around ${input.phoneNumber} sends digits as a number.
-        Some(Value::Number(number)) if number.is_u64() => Ok(number.to_string()),
-        Some(other) => Err(ApiError::PhoneNumberNotAString(json_kind(&other))),
+        LookupBody::Object(Some(JsonValue::Unsigned(digits))) => Ok(digits.to_string()),
+        LookupBody::Object(Some(JsonValue::Other(kind))) => {
+            Err(ApiError::PhoneNumberNotAString(kind))
+        }
+    }
+}
+
+/// A lookup body as far as it matters, read in one pass: building a `serde_json::Value` tree
+/// of it cost a few percent of a cached lookup. Other members are skipped unread (and without
+/// recursion, however deep they nest).
+enum LookupBody {
+    /// The last `phoneNumber` member, if any, as for a JSON object read into a map.
+    Object(Option<JsonValue>),
+    /// What the body is instead ("an array" …).
+    NotAnObject(&'static str),
+}
+
+/// A JSON value as far as a caller ID goes.
+enum JsonValue {
+    Null,
+    Text(String),
+    Unsigned(u64),
+    /// Any other kind ("a boolean" …).
+    Other(&'static str),
+}
+
+#[derive(serde::Deserialize)]
+enum Member {
+    #[serde(rename = "phoneNumber")]
+    PhoneNumber,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for LookupBody {
+    fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
+        input.deserialize_any(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for BodyVisitor {
+    type Value = LookupBody;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut members: A,
+    ) -> Result<LookupBody, A::Error> {
+        let mut phone_number = None;
+        while let Some(member) = members.next_key::<Member>()? {
+            match member {
+                Member::PhoneNumber => phone_number = Some(members.next_value::<JsonValue>()?),
+                Member::Other => {
+                    members.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(LookupBody::Object(phone_number))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<LookupBody, A::Error> {
+        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(LookupBody::NotAnObject("an array"))
+    }
+
+    fn visit_unit<E>(self) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("null"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("a boolean"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("a number"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<LookupBody, E> {
+        Ok(LookupBody::NotAnObject("a string"))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
+        input.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = JsonValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut members: A,
+    ) -> Result<JsonValue, A::Error> {
+        while members
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(JsonValue::Other("an object"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<JsonValue, A::Error> {
+        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(JsonValue::Other("an array"))
+    }
+
+    fn visit_unit<E>(self) -> Result<JsonValue, E> {
+        Ok(JsonValue::Null)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<JsonValue, E> {
+        Ok(JsonValue::Other("a boolean"))
+    }
+
+    fn visit_u64<E>(self, digits: u64) -> Result<JsonValue, E> {
+        Ok(JsonValue::Unsigned(digits))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<JsonValue, E> {
+        Ok(JsonValue::Other("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<JsonValue, E> {
+        Ok(JsonValue::Other("a number"))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<JsonValue, E> {
+        Ok(JsonValue::Text(text.to_owned()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<JsonValue, E> {
+        Ok(JsonValue::Text(text))
     }
 }
 
@@ -191,17 +338,6 @@ fn non_blank(text: String) -> Result<String, ApiError> {
         Err(ApiError::BlankPhoneNumber)
     } else {
         Ok(text)
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -274,6 +410,48 @@ mod tests {
         let deep = "[".repeat(10_000);
         assert!(matches!(
             caller_id_from_json(deep.as_bytes()),
+            Err(ApiError::MalformedJson(_))
+        ));
+        // The last of repeated members counts, as for an object read into a map; escaped names
+        // are the same name.
+        assert_eq!(
+            caller_id_from_json(br#"{"phoneNumber":"1","phone\u004eumber":"2"}"#).unwrap(),
+            "2"
+        );
+        for (body, kind) in [
+            (r#"{"phoneNumber":true}"#, "a boolean"),
+            (r#"{"phoneNumber":1.5}"#, "a number"),
+            (r#"{"phoneNumber":["+1555"]}"#, "an array"),
+            (r#"{"phoneNumber":{"n":"+1555"}}"#, "an object"),
+        ] {
+            assert!(
+                matches!(caller_id_from_json(body.as_bytes()), Err(ApiError::PhoneNumberNotAString(k)) if k == kind),
+                "{body}"
+            );
+        }
+        for (body, kind) in [
+            ("null", "null"),
+            ("true", "a boolean"),
+            ("-3", "a number"),
+            (r#""+15551234567""#, "a string"),
+        ] {
+            assert!(
+                matches!(caller_id_from_json(body.as_bytes()), Err(ApiError::BodyNotAnObject(k)) if k == kind),
+                "{body}"
+            );
+        }
+        // Other members are skipped however deep they nest; what follows them still counts.
+        let nested = format!(
+            r#"{{"other":{}{},"phoneNumber":"+15551234567"}}"#,
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert_eq!(
+            caller_id_from_json(nested.as_bytes()).unwrap(),
+            "+15551234567"
+        );
+        assert!(matches!(
+            caller_id_from_json(br#"{"phoneNumber":"+1555"} x"#),
             Err(ApiError::MalformedJson(_))
         ));
     }

@@ -12,7 +12,6 @@
 mod digits;
 mod uri;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
@@ -158,13 +157,20 @@ const NUMBER_TYPES: [Type; 10] = [
     Type::Voicemail,
 ];
 
-static POSSIBLE_LENGTHS: LazyLock<HashMap<u16, PossibleLengths>> = LazyLock::new(|| {
-    // By calling code, not by region: the non-geographic codes (+800, +882 …) all share the
-    // region id "001", so iterating regions would see only one of them.
-    (1..=999u16)
-        .filter_map(|code| {
+/// What the checks need about one country calling code.
+struct CallingCode {
+    lengths: PossibleLengths,
+    /// Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's.
+    main: &'static Metadata,
+}
+
+/// By calling code (an index, so the per-lookup fast path hashes nothing), not by region: the
+/// non-geographic codes (+800, +882 …) all share the region id "001", so iterating regions
+/// would see only one of them.
+static CALLING_CODES: LazyLock<Vec<Option<CallingCode>>> = LazyLock::new(|| {
+    (0..=999u16)
+        .map(|code| {
             let metas = DATABASE.by_code(&code)?;
-            // Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's.
             let main = metas
                 .iter()
                 .find(|meta| meta.is_main_country_for_code())
@@ -182,10 +188,14 @@ static POSSIBLE_LENGTHS: LazyLock<HashMap<u16, PossibleLengths>> = LazyLock::new
                 list.sort_unstable();
                 list.dedup();
             }
-            Some((code, lengths))
+            Some(CallingCode { lengths, main })
         })
         .collect()
 });
+
+fn calling_code(code: u16) -> Option<&'static CallingCode> {
+    CALLING_CODES.get(usize::from(code))?.as_ref()
+}
 
 /// Caller IDs that took the whole route (national formats, SIP URIs, withheld words), with
 /// what it said. A flow sends the same caller ID again for every lookup of a call, and the full
@@ -221,7 +231,7 @@ impl PhoneNormaliser {
     /// Loads the metadata (~100 ms) and compiles the patterns of every region, so that no
     /// caller's request pays for it. Returns how many sample numbers were parsed.
     pub fn warm_up(&self) -> usize {
-        LazyLock::force(&POSSIBLE_LENGTHS);
+        LazyLock::force(&CALLING_CODES);
         let mut parsed = 0;
         for meta in DATABASE.iter() {
             let example = meta
@@ -354,9 +364,9 @@ fn parse_guarded(
 /// libphonenumber's `isPossibleNumber`: the national number's length is one its country uses.
 fn possible(number: &PhoneNumber) -> Result<E164, NotAPhoneNumber> {
     let code = number.code().value();
-    let lengths = POSSIBLE_LENGTHS
-        .get(&code)
-        .ok_or(NotAPhoneNumber::InvalidCountryCode)?;
+    let lengths = &calling_code(code)
+        .ok_or(NotAPhoneNumber::InvalidCountryCode)?
+        .lengths;
     let e164 = number.format().mode(Mode::E164).to_string();
     let code_digits = code.to_string().len();
     let national_len = e164.len().saturating_sub(1 + code_digits);
@@ -394,32 +404,30 @@ fn canonical_fast_path(raw: &str) -> Option<E164> {
     {
         return None;
     }
-    let (code, national) = (1..=3).find_map(|len| {
+    let (national, facts) = (1..=3).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        POSSIBLE_LENGTHS
-            .contains_key(&code)
-            .then(|| (code, &digits[len..]))
+        calling_code(code).map(|facts| (&digits[len..], facts))
     })?;
-    let lengths = POSSIBLE_LENGTHS.get(&code)?;
-    if !lengths.full.contains(&u16::try_from(national.len()).ok()?) {
+    if !facts
+        .lengths
+        .full
+        .contains(&u16::try_from(national.len()).ok()?)
+    {
         return None;
     }
-    let metas = DATABASE.by_code(&code)?;
-    let main = metas
-        .iter()
-        .find(|m| m.is_main_country_for_code())
-        .or_else(|| metas.first())?;
     // libphonenumber strips a national prefix (or carrier code) after +CC when one matches.
-    let prefix_may_follow = main
+    let prefix_may_follow = facts
+        .main
         .national_prefix()
         .is_some_and(|p| national.starts_with(p))
-        || main
+        || facts
+            .main
             .national_prefix_for_parsing()
             .is_some_and(|re| re.find(national).is_some_and(|m| m.start() == 0));
     if prefix_may_follow {
         return None;
     }
-    E164::parse(&format!("+{digits}")).ok()
+    E164::parse(number).ok()
 }
 
 /// `number` without its first digits when they are `prefix` (separators between them allowed).
