@@ -106,6 +106,14 @@ impl SqliteReads {
         }
     }
 
+    /// Closes the idle read connections (the store is closing).
+    pub fn close(&self) {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// This process wrote to the database: later lookups must see it.
     pub fn note_write(&self) {
         self.writes.fetch_add(1, Ordering::AcqRel);

@@ -543,3 +543,33 @@ async fn upgrading_a_first_release_sqlite_database_keeps_every_customer() {
         .unwrap();
     assert_eq!(left, ["+15550000003"]);
 }
+
+/// After an import the SQLite file alone holds every customer (what a backup or a copy of it
+/// takes), and no write-ahead log is left for the next process to read through.
+#[tokio::test]
+async fn an_import_leaves_everything_in_the_sqlite_file_itself() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let rows: String = (0..2_000)
+        .map(|i| format!("C-{i},Customer {i},{i},false,+1555{i:07}\n"))
+        .collect();
+    import_ok(&db, &csv_file(&rows));
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let wal = file.with_extension("db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the import left {wal:?} behind"
+    );
+    let copy = tempfile::tempdir().unwrap();
+    let copied = copy.path().join("copy.db");
+    std::fs::copy(&file, &copied).unwrap();
+    let output = binary()
+        .args(["--database-url", &format!("sqlite://{}", copied.display())])
+        .args(["lookup", "+15550001999"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(stdout(&output).trim()).unwrap()["customer_id"],
+        "C-1999"
+    );
+}
