@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
 duration=${DURATION:-10}
 warmup=${WARMUP:-3}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 postgres=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "bench/http.sh needs $tool (apt-get install wrk nginx-light)" >&2; exit 1; }

@@ -76,7 +76,7 @@ pub struct CommonArgs {
     )]
     pub db_max_connections: u32,
 
-    /// Log filter: a level (error, warn, info, debug, trace) or RUST_LOG-style directives.
+    /// Log filter: a level (error, warn, info, debug, trace) or `target=level` directives.
     #[arg(long, env = "LOOKUP_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
 

@@ -17,7 +17,7 @@ use crate::config::LogFormat;
 /// Lines gathered before a write: a burst of requests' lines goes out in one call.
 const LOG_BUFFER_BYTES: usize = 64 * 1024;
 
-/// `filter` takes `RUST_LOG`-style directives (`info`, `customer_lookup=debug,sqlx=warn`).
+/// `filter` takes a level or `target=level` directives (`info`, `customer_lookup=debug,sqlx=warn`).
 /// Keep the returned guard for the life of the process: dropping it flushes the last lines.
 pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
     init_with_writer(filter, format, std::io::stderr())
