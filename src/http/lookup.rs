@@ -139,37 +139,45 @@ async fn read_body(
 /// The caller ID from a JSON body. Genesys sends `application/json`; the body is read as JSON
 /// whatever the Content-Type says, so a hand-made `curl -d` works too.
 fn caller_id_from_json(body: &[u8]) -> Result<String, ApiError> {
-    let body: LookupBody =
+    let body: JsonValue =
         serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    match body {
-        LookupBody::NotAnObject(kind) => Err(ApiError::BodyNotAnObject(kind)),
-        LookupBody::Object(None | Some(JsonValue::Null)) => Err(ApiError::MissingPhoneNumber),
-        LookupBody::Object(Some(JsonValue::Text(text))) => non_blank(text),
+    let JsonValue::Object { phone_number } = body else {
+        return Err(ApiError::BodyNotAnObject(body.kind()));
+    };
+    match phone_number.map(|value| *value) {
+        None | Some(JsonValue::Null) => Err(ApiError::MissingPhoneNumber),
+        Some(JsonValue::Text(text)) => non_blank(text),
         // A template that forgot the quotes around ${input.phoneNumber} sends digits as a number.
-        LookupBody::Object(Some(JsonValue::Unsigned(digits))) => Ok(digits.to_string()),
-        LookupBody::Object(Some(JsonValue::Other(kind))) => {
-            Err(ApiError::PhoneNumberNotAString(kind))
-        }
+        Some(JsonValue::Unsigned(digits)) => Ok(digits.to_string()),
+        Some(other) => Err(ApiError::PhoneNumberNotAString(other.kind())),
     }
 }
 
-/// A lookup body as far as it matters, read in one pass: building a `serde_json::Value` tree
-/// of it cost a few percent of a cached lookup. Other members are skipped unread (and without
-/// recursion, however deep they nest).
-enum LookupBody {
-    /// The last `phoneNumber` member, if any, as for a JSON object read into a map.
-    Object(Option<JsonValue>),
-    /// What the body is instead ("an array" …).
-    NotAnObject(&'static str),
-}
-
-/// A JSON value as far as a caller ID goes.
+/// A JSON value as far as a lookup goes, read in one pass: building a `serde_json::Value` tree
+/// cost a few percent of a cached lookup. Members other than `phoneNumber` are skipped unread
+/// (and without recursion, however deep they nest).
 enum JsonValue {
     Null,
     Text(String),
     Unsigned(u64),
+    /// The last `phoneNumber` member, if any, as for an object read into a map.
+    Object {
+        phone_number: Option<Box<JsonValue>>,
+    },
     /// Any other kind ("a boolean" …).
     Other(&'static str),
+}
+
+impl JsonValue {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Text(_) => "a string",
+            Self::Unsigned(_) => "a number",
+            Self::Object { .. } => "an object",
+            Self::Other(kind) => kind,
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -180,76 +188,15 @@ enum Member {
     Other,
 }
 
-impl<'de> serde::Deserialize<'de> for LookupBody {
-    fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
-        input.deserialize_any(BodyVisitor)
-    }
-}
-
-struct BodyVisitor;
-
-impl<'de> serde::de::Visitor<'de> for BodyVisitor {
-    type Value = LookupBody;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut members: A,
-    ) -> Result<LookupBody, A::Error> {
-        let mut phone_number = None;
-        while let Some(member) = members.next_key::<Member>()? {
-            match member {
-                Member::PhoneNumber => phone_number = Some(members.next_value::<JsonValue>()?),
-                Member::Other => {
-                    members.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(LookupBody::Object(phone_number))
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<LookupBody, A::Error> {
-        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(LookupBody::NotAnObject("an array"))
-    }
-
-    fn visit_unit<E>(self) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("null"))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("a boolean"))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("a number"))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("a number"))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("a number"))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<LookupBody, E> {
-        Ok(LookupBody::NotAnObject("a string"))
-    }
-}
-
 impl<'de> serde::Deserialize<'de> for JsonValue {
     fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Self, D::Error> {
-        input.deserialize_any(ValueVisitor)
+        input.deserialize_any(JsonValueVisitor)
     }
 }
 
-struct ValueVisitor;
+struct JsonValueVisitor;
 
-impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+impl<'de> serde::de::Visitor<'de> for JsonValueVisitor {
     type Value = JsonValue;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -260,11 +207,16 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         self,
         mut members: A,
     ) -> Result<JsonValue, A::Error> {
-        while members
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(JsonValue::Other("an object"))
+        let mut phone_number = None;
+        while let Some(member) = members.next_key::<Member>()? {
+            match member {
+                Member::PhoneNumber => phone_number = Some(Box::new(members.next_value()?)),
+                Member::Other => {
+                    members.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(JsonValue::Object { phone_number })
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<JsonValue, A::Error> {
@@ -452,6 +404,16 @@ mod tests {
         );
         assert!(matches!(
             caller_id_from_json(br#"{"phoneNumber":"+1555"} x"#),
+            Err(ApiError::MalformedJson(_))
+        ));
+        // Objects nested under phoneNumber are read as objects, within serde_json's depth limit.
+        let deep = format!(
+            "{}null{}",
+            r#"{"phoneNumber":"#.repeat(10_000),
+            "}".repeat(10_000)
+        );
+        assert!(matches!(
+            caller_id_from_json(deep.as_bytes()),
             Err(ApiError::MalformedJson(_))
         ));
     }

@@ -1,7 +1,7 @@
 //! One log line per request, and the headers every answer carries (`X-Request-Id`,
 //! `X-Content-Type-Options: nosniff`). The line: request id, method, path (never the query,
 //! which may hold a number), status, latency, client, and for lookups the outcome and the masked
-//! number. Every line logged while the request runs carries its request id.
+//! number; when the store failed, why, at error level (503) or warn level (default answer).
 
 use std::time::Instant;
 
