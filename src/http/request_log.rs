@@ -108,7 +108,7 @@ pub async fn log_request(
     }
     if status >= 500 {
         request_line!(tracing::Level::ERROR);
-    } else if lookup.is_some_and(|l| l.store_failure.is_some()) {
+    } else if cause.is_some() {
         request_line!(tracing::Level::WARN);
     } else {
         request_line!(tracing::Level::INFO);

@@ -445,20 +445,16 @@ impl CustomerStore {
 
     pub async fn close(&self) {
         match self {
-            Self::Postgres { pool, lookups } => {
-                lookups.stop();
-                pool.close().await;
-            }
-            Self::Sqlite { pool, reads } => {
-                // Read connections first: SQLite folds the WAL into the database file when its
-                // last connection closes. Left open, they kept an import's every page in the
-                // WAL, and each later read went through the WAL's index to find its page.
-                if let Some(reads) = reads {
-                    reads.close();
-                }
-                pool.close().await;
-            }
+            Self::Postgres { lookups, .. } => lookups.stop(),
+            // Read connections first: SQLite folds the WAL into the database file when its last
+            // connection closes. Left open, they kept an import's every page in the WAL, and
+            // each later read went through the WAL's index to find its page.
+            Self::Sqlite {
+                reads: Some(reads), ..
+            } => reads.close(),
+            Self::Sqlite { reads: None, .. } => {}
         }
+        on_pool!(self, pool => pool.close().await)
     }
 }
 
