@@ -137,6 +137,7 @@ pub fn pool_settings(common: &CommonArgs) -> PoolSettings {
     PoolSettings {
         max_connections: common.db_max_connections,
         acquire_timeout: common.store_timeout,
+        batches_per_worker: usize::from(common.db_batches_per_worker),
     }
 }
 

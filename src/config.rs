@@ -76,6 +76,16 @@ pub struct CommonArgs {
     )]
     pub db_max_connections: u32,
 
+    /// Postgres only: lookup batches each HTTP worker keeps in flight at once (1 to 8); lookups that arrive meanwhile wait and go together in the next batch.
+    #[arg(
+        long,
+        env = "LOOKUP_DB_BATCHES_PER_WORKER",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=8),
+        global = true
+    )]
+    pub db_batches_per_worker: u8,
+
     /// Log filter: a level (error, warn, info, debug, trace) or `target=level` directives.
     #[arg(long, env = "LOOKUP_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,

@@ -188,6 +188,7 @@ impl Application {
             database_url = %DatabaseUrl::parse(&common.database_url)?,
             default_region = %common.default_region,
             db_max_connections = common.db_max_connections,
+            db_batches_per_worker = common.db_batches_per_worker,
             workers,
             max_body = serve.max_body.as_u64(),
             migrate = !serve.no_migrate,

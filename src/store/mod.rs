@@ -28,10 +28,6 @@ use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, Lo
 /// worth a warning.
 const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
-/// Postgres lookup batches in flight at once per HTTP worker: while one batch is queried, the
-/// next gathers.
-const PG_BATCH_TASKS: usize = 2;
-
 /// How long a SQLite write waits for another writer's lock (imports; lookups only read).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -75,6 +71,8 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long a caller waits for a pooled connection (and a new connection to open).
     pub acquire_timeout: Duration,
+    /// Postgres lookup batches each HTTP worker may have in flight at once.
+    pub batches_per_worker: usize,
 }
 
 /// What a write did, customer by customer.
@@ -218,7 +216,7 @@ impl CustomerStore {
                     .map_err(connect_error)?;
                 let lookups = PgBatches::new(
                     pool.clone(),
-                    PG_BATCH_TASKS,
+                    settings.batches_per_worker,
                     settings.max_connections as usize,
                     settings.acquire_timeout,
                 );

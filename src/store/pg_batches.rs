@@ -3,9 +3,15 @@
 //! A single-row query costs Postgres a round trip, a wake-up of its backend and an executor
 //! start, and costs this process a pool checkout and several task wake-ups: around 100 µs of CPU
 //! on the shared cores, ten times the index probes it asks for. Lookups arriving while others are
-//! in flight therefore queue here, and a few batch tasks each take everything queued (up to
+//! in flight therefore queue here, and batch tasks each take everything queued (up to
 //! `MAX_BATCH`) and ask for all of it in one `= ANY($1)` query. Alone, a lookup goes straight
 //! through as a batch of one, so nothing waits for a batch to fill.
+//!
+//! `--db-batches-per-worker` tasks gather in turn (one by default). With one Postgres sharing
+//! the service's cores, one batch in flight per worker measured the tightest latency tail (p99
+//! 1.0–1.5 ms against 1.5–2.1 ms with two, at a few percent fewer lookups per second): batches
+//! are larger, so Postgres wakes less often. With Postgres across a network, a second batch can
+//! leave while the first is out, instead of waiting for it.
 //!
 //! Each thread that looks up (each HTTP worker) gets its own queue and group of batch tasks,
 //! started on its own runtime at its first lookup: a batch's answers then wake no other thread,

@@ -372,6 +372,19 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         "{}",
         stderr(&output)
     );
+    for batches in ["0", "9", "two"] {
+        let output = binary()
+            .env("LOOKUP_DB_BATCHES_PER_WORKER", batches)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{batches} accepted");
+        assert!(
+            stderr(&output).contains("--db-batches-per-worker"),
+            "{}",
+            stderr(&output)
+        );
+    }
 }
 
 /// Numbers are personal data: the request log shows them masked, never whole, and never the
@@ -572,4 +585,62 @@ async fn an_import_leaves_everything_in_the_sqlite_file_itself() {
         serde_json::from_str::<serde_json::Value>(stdout(&output).trim()).unwrap()["customer_id"],
         "C-1999"
     );
+}
+
+/// On Postgres a lookup's two reads (number → owner, owner → answer) are index-only scans: the
+/// indexes carry the columns a lookup answers with (migration 0003), and the import's VACUUM
+/// has marked every page all-visible, which index-only scans need.
+#[tokio::test]
+async fn after_an_import_postgres_answers_lookups_from_its_indexes_alone() {
+    use sqlx::{Connection, Row};
+    if crate::helpers::postgres_url().is_none() {
+        return;
+    }
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let rows: String = (0..2_000)
+        .map(|i| format!("C-{i},Customer {i},{i},false,+1555{i:07}\n"))
+        .collect();
+    import_ok(&db, &csv_file(&rows));
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    for table in ["customers", "phone_numbers"] {
+        let pages = sqlx::query("SELECT relpages, relallvisible FROM pg_class WHERE relname = $1")
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let (pages, visible): (i32, i32) = (pages.get(0), pages.get(1));
+        assert!(
+            pages > 0,
+            "{table} has no statistics: the import did not analyse it"
+        );
+        assert_eq!(
+            visible, pages,
+            "{table}: pages not all-visible after the import"
+        );
+    }
+    // A table this small is cheaper to scan whole; take that choice away to see the indexes'.
+    sqlx::raw_sql("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for (read, index) in [
+        (
+            "SELECT customer_id FROM phone_numbers WHERE e164 = '+15550001999'",
+            "phone_numbers_e164_key",
+        ),
+        (
+            "SELECT name, loyalty_points, is_vip FROM customers WHERE customer_id = 'C-1999'",
+            "customers_pkey",
+        ),
+    ] {
+        let plan: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {read}")))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            plan.starts_with(&format!("Index Only Scan using {index}")),
+            "{read}: {plan}"
+        );
+    }
+    conn.close().await.ok();
 }

@@ -177,6 +177,7 @@ async fn demo_data_is_inserted_once_and_keeps_later_changes(backend: Backend) {
         customer_lookup::store::PoolSettings {
             max_connections: 1,
             acquire_timeout: std::time::Duration::from_secs(5),
+            batches_per_worker: 1,
         },
     )
     .await
@@ -213,8 +214,8 @@ async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) 
         .map(|i| format!("C-{i},Caller {i},{i},{},+1555700{i:04}\n", i % 2 == 0))
         .collect();
     crate::cli::import_ok(&db, &crate::cli::csv_file(&rows));
-    // Three workers, each with its own Postgres batch tasks (six in all), share a pool of
-    // three: they may keep only two connections between batches, or probes would find none.
+    // Three workers, each with two Postgres batch tasks of its own (six in all), share a pool
+    // of three: they may keep only two connections between batches, or probes would find none.
     let app = TestApp::spawn_on(
         db,
         &[
@@ -226,6 +227,8 @@ async fn concurrent_lookups_each_get_their_own_callers_answer(backend: Backend) 
             "3",
             "--db-max-connections",
             "3",
+            "--db-batches-per-worker",
+            "2",
         ],
     )
     .await;

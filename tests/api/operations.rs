@@ -132,6 +132,49 @@ async fn metrics_parse_and_move_with_the_traffic(backend: Backend) {
     );
 }
 
+/// On Postgres, a worker's batch task keeps its connection between batches: with the default of
+/// one batch in flight per worker, a burst of lookups leaves exactly one connection in use.
+#[tokio::test]
+async fn a_worker_keeps_one_postgres_connection_per_batch_in_flight() {
+    use futures_util::StreamExt;
+    if crate::helpers::postgres_url().is_none() {
+        return;
+    }
+    let app = TestApp::spawn(
+        Backend::Postgres,
+        &["--workers", "1", "--cache-ttl", "0", "--rate-limit", "0"],
+    )
+    .await;
+    let statuses: Vec<u16> = futures_util::stream::iter(0..200)
+        .map(|i| {
+            let app = &app;
+            async move {
+                let number = format!("+1555123{:04}", 4567 + i % 3);
+                let body = serde_json::json!({ "phoneNumber": number });
+                app.post_json(&body).await.status().as_u16()
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // The pool takes a connection back in a task of its own, so the probe's may still count as
+    // in use for a moment; the batch task's never goes back.
+    let in_use = [("state", "in_use")];
+    let mut kept = f64::NAN;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < give_up {
+        let metrics = scrape(&app.get("/metrics").await.text().await.unwrap());
+        kept = value(&metrics, "customer_lookup_db_pool_connections", &in_use);
+        if kept <= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept, 1.0);
+}
+
 #[tokio::test]
 async fn metrics_auth_puts_metrics_behind_the_api_credentials() {
     let key = "metrics-0123456789abcdef0123456789";
