@@ -52,7 +52,8 @@ pub fn init_with_writer(
                     .with_timer(Rfc3339Micros),
             )
             .try_init(),
-        // The request's span (with its request_id) rides along on every line as "span".
+        // Fields (a request line's request_id, status, …) sit at the top level; the fields of a
+        // span open at the time, where there is one, ride along as "span".
         LogFormat::Json => tracing_subscriber::registry()
             .with(filter)
             .with(
