@@ -178,6 +178,14 @@ pub(crate) fn import_ok(db: &TestDatabase, file: &tempfile::NamedTempFile) -> Ou
     output
 }
 
+/// Imports customers C-0, C-1, … with the numbers +15550000000, +15550000001, ….
+fn import_numbered_customers(db: &TestDatabase, count: usize) {
+    let rows: String = (0..count)
+        .map(|i| format!("C-{i},Customer {i},{i},false,+1555{i:07}\n"))
+        .collect();
+    import_ok(db, &csv_file(&rows));
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -562,10 +570,7 @@ async fn upgrading_a_first_release_sqlite_database_keeps_every_customer() {
 #[tokio::test]
 async fn an_import_leaves_everything_in_the_sqlite_file_itself() {
     let db = TestDatabase::new(Backend::Sqlite).await;
-    let rows: String = (0..2_000)
-        .map(|i| format!("C-{i},Customer {i},{i},false,+1555{i:07}\n"))
-        .collect();
-    import_ok(&db, &csv_file(&rows));
+    import_numbered_customers(&db, 2_000);
     let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
     let wal = file.with_extension("db-wal");
     assert!(
@@ -597,10 +602,7 @@ async fn after_an_import_postgres_answers_lookups_from_its_indexes_alone() {
         return;
     }
     let db = TestDatabase::new(Backend::Postgres).await;
-    let rows: String = (0..2_000)
-        .map(|i| format!("C-{i},Customer {i},{i},false,+1555{i:07}\n"))
-        .collect();
-    import_ok(&db, &csv_file(&rows));
+    import_numbered_customers(&db, 2_000);
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
     for table in ["customers", "phone_numbers"] {
         let pages = sqlx::query("SELECT relpages, relallvisible FROM pg_class WHERE relname = $1")
