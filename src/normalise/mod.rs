@@ -1,15 +1,18 @@
-//! Caller ID → E.164, by libphonenumber's rules (through the `phonenumber` crate) with a default
-//! region for national formats.
+//! Caller ID → E.164, by libphonenumber's rules: `PhoneNumberUtil.parse(input, defaultRegion)`
+//! (through the `phonenumber` crate, patched to follow libphonenumber step by step; see
+//! vendor/phonenumber/PATCHES.md), accepted when `isPossibleNumberWithReason` is IS_POSSIBLE.
+//! A number that is possible only locally (a US number without its area code) is not accepted:
+//! it names no single line.
 //!
-//! Two deliberate departures from calling `phonenumber::parse` directly:
-//! - Numbers written internationally (`+`, or an international prefix) are parsed without a
-//!   region: with one, the crate strips *that* region's national prefix from any country's
-//!   number (`+33 1 23 45 67 89` would lose its `1`).
-//! - "Possible" is checked here against the union of each country's possible lengths, as
-//!   libphonenumber's `isPossibleNumber` does; the crate leaves the general lengths empty and
-//!   its `is_valid` refuses unassigned ranges such as the `+1 555` numbers demo data uses.
+//! The deliberate departures from libphonenumber, each for an input it was not written for:
+//! - SIP and SIPS URIs, SIP name-addr headers and `user@host`: the user part is the caller ID
+//!   (libphonenumber would read digits out of the host, the tag or the display name).
+//! - RFC 3966 parameters that libphonenumber does not know (`;user=phone`, `;tgrp=`, `;npdi`,
+//!   `;rn=`, `;cic=` …) are dropped before parsing; it would refuse the whole URI. `;ext=`,
+//!   `;isub=` and `;phone-context=` are left to libphonenumber, which handles them.
+//! - Withheld words (`anonymous`, `Restricted` …) are reported as withheld rather than as "not
+//!   a number": the caller is unknown either way, but the reason is worth telling apart.
 
-mod digits;
 mod uri;
 
 use std::fmt;
@@ -18,12 +21,12 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 use phonenumber::metadata::{DATABASE, Metadata};
-use phonenumber::{Mode, PhoneNumber, Type, country};
+use phonenumber::{PhoneNumber, Validation, country};
 
 use crate::domain::E164;
 
-/// Longer than any caller ID or SIP URI a network sends; refused before any parsing work.
-const MAX_INPUT_CHARS: usize = 256;
+/// libphonenumber's `MAX_INPUT_STRING_LENGTH`: longer input is refused before any parsing work.
+const MAX_INPUT_CHARS: usize = 250;
 
 /// Words that networks and PBXs put where a withheld caller ID would be.
 const WITHHELD_WORDS: [&str; 9] = [
@@ -45,7 +48,7 @@ pub enum NotAPhoneNumber {
     Withheld,
     /// No digits at all.
     NoDigits,
-    /// Over 256 characters: no caller ID looks like this.
+    /// Over 250 characters (libphonenumber's limit): no caller ID looks like this.
     InputTooLong,
     /// The country calling code does not exist.
     InvalidCountryCode,
@@ -80,7 +83,7 @@ impl fmt::Display for NotAPhoneNumber {
         f.write_str(match self {
             Self::Withheld => "the caller ID is withheld",
             Self::NoDigits => "it contains no digits",
-            Self::InputTooLong => "it is longer than 256 characters",
+            Self::InputTooLong => "it is longer than 250 characters",
             Self::InvalidCountryCode => "its country calling code does not exist",
             Self::TooShort => "it is too short to be a full number for its country",
             Self::TooLong => "it is too long for its country",
@@ -100,10 +103,6 @@ pub struct Region {
 impl Region {
     pub fn code(&self) -> &'static str {
         self.meta.id()
-    }
-
-    pub fn calling_code(&self) -> u16 {
-        self.meta.country_code()
     }
 }
 
@@ -135,29 +134,14 @@ impl fmt::Display for Region {
     }
 }
 
-/// The national-number lengths a country calling code's numbers can have, per libphonenumber's
-/// metadata for the main region of that code.
+/// The national-number lengths a country calling code's numbers can have: libphonenumber's
+/// general description of the main region for that code.
 #[derive(Debug, Default)]
 struct PossibleLengths {
     full: Vec<u16>,
-    local_only: Vec<u16>,
 }
 
-/// The number types whose lengths libphonenumber folds into a region's general description.
-const NUMBER_TYPES: [Type; 10] = [
-    Type::FixedLine,
-    Type::Mobile,
-    Type::TollFree,
-    Type::PremiumRate,
-    Type::SharedCost,
-    Type::PersonalNumber,
-    Type::Voip,
-    Type::Pager,
-    Type::Uan,
-    Type::Voicemail,
-];
-
-/// What the checks need about one country calling code.
+/// What the fast path needs about one country calling code.
 struct CallingCode {
     lengths: PossibleLengths,
     /// Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's.
@@ -175,19 +159,12 @@ static CALLING_CODES: LazyLock<Vec<Option<CallingCode>>> = LazyLock::new(|| {
                 .iter()
                 .find(|meta| meta.is_main_country_for_code())
                 .or_else(|| metas.first())?;
-            let mut lengths = PossibleLengths::default();
-            for kind in NUMBER_TYPES {
-                if let Some(desc) = main.descriptors().get(kind) {
-                    lengths.full.extend_from_slice(desc.possible_length());
-                    lengths
-                        .local_only
-                        .extend_from_slice(desc.possible_local_length());
-                }
-            }
-            for list in [&mut lengths.full, &mut lengths.local_only] {
-                list.sort_unstable();
-                list.dedup();
-            }
+            let general = main.descriptors().general();
+            // A length that is local-only for the code is never a full one (libphonenumber
+            // removes it from the general local-only lengths), so `full` alone decides.
+            let lengths = PossibleLengths {
+                full: general.possible_length().to_vec(),
+            };
             Some(CallingCode { lengths, main })
         })
         .collect()
@@ -224,12 +201,8 @@ impl PhoneNormaliser {
         Self { region }
     }
 
-    pub fn region(&self) -> Region {
-        self.region
-    }
-
-    /// Loads the metadata (~100 ms) and compiles the patterns of every region, so that no
-    /// caller's request pays for it. Returns how many sample numbers were parsed.
+    /// Loads the metadata (~100 ms) and compiles the parsing patterns of every region, so that
+    /// no caller's request pays for it. Returns how many sample numbers were parsed.
     pub fn warm_up(&self) -> usize {
         LazyLock::force(&CALLING_CODES);
         let mut parsed = 0;
@@ -240,8 +213,9 @@ impl PhoneNormaliser {
                 .or_else(|| meta.descriptors().mobile())
                 .and_then(|desc| desc.example());
             if let Some(example) = example {
-                let international = format!("+{}{}", meta.country_code(), example);
-                parsed += usize::from(self.normalise(&international).is_ok());
+                // Written with a separator, so that it takes the whole route.
+                let international = format!("+{} {}", meta.country_code(), example);
+                parsed += usize::from(self.normalise_fully(&international).is_ok());
             }
         }
         parsed += usize::from(self.normalise("(201) 555-0123").is_ok());
@@ -278,14 +252,17 @@ impl PhoneNormaliser {
         result
     }
 
-    /// The whole route: URI syntax, Unicode digits, international prefixes, libphonenumber.
+    /// The whole route: the departures above, then libphonenumber's parse and possibility check.
     fn normalise_fully(&self, raw: &str) -> Result<E164, NotAPhoneNumber> {
         if raw.chars().count() > MAX_INPUT_CHARS {
             return Err(NotAPhoneNumber::InputTooLong);
         }
-        let folded = digits::fold(&uri::subscriber(raw));
-        if !folded.bytes().any(|b| b.is_ascii_digit()) {
-            let lower = folded.to_ascii_lowercase();
+        let caller_id = uri::caller_id(raw);
+        if !caller_id
+            .chars()
+            .any(|c| phonenumber::decimal_digit(c).is_some())
+        {
+            let lower = caller_id.to_lowercase();
             let withheld = WITHHELD_WORDS.iter().any(|word| lower.contains(word));
             return Err(if withheld {
                 NotAPhoneNumber::Withheld
@@ -293,54 +270,9 @@ impl PhoneNormaliser {
                 NotAPhoneNumber::NoDigits
             });
         }
-        let number = folded.trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '+'));
-        if number.starts_with('+') {
-            return international(number);
-        }
-        if let Some(rest) = self.strip_idd(number) {
-            return international(&format!("+{rest}"));
-        }
-        let national = self.national(number);
-        if national.is_ok() {
-            return national;
-        }
-        // A default region whose international prefix is another one: `00` is what most of the
-        // world dials, `011` what North America dials. A national number never starts with
-        // them where they are not the prefix, so this only rescues numbers that failed.
-        for idd in ["00", "011"] {
-            if let Some(rest) = strip_leading_digits(number, idd)
-                && let Ok(e164) = international(&format!("+{rest}"))
-            {
-                return Ok(e164);
-            }
-        }
-        national
-    }
-
-    fn national(&self, number: &str) -> Result<E164, NotAPhoneNumber> {
-        let parsed = parse_guarded(Some(self.region.id), number)?;
+        let parsed = parse_guarded(Some(self.region.id), &caller_id)?;
         possible(&parsed)
     }
-
-    /// The number after the default region's international prefix (`011` for US), if it starts
-    /// with one.
-    fn strip_idd<'a>(&self, number: &'a str) -> Option<&'a str> {
-        let pattern = self.region.meta.international_prefix()?;
-        let leading: String = number
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .filter(char::is_ascii_digit)
-            .collect();
-        let found = pattern.find(&leading).filter(|m| m.start() == 0)?;
-        let idd: String = leading[..found.end()].to_owned();
-        strip_leading_digits(number, &idd)
-    }
-}
-
-/// Parses a number written with `+`, without a region (see the module notes).
-fn international(number: &str) -> Result<E164, NotAPhoneNumber> {
-    let parsed = parse_guarded(None, number)?;
-    possible(&parsed)
 }
 
 /// The crate is pure code, but a panic on some odd input must not take a worker down with it.
@@ -361,32 +293,19 @@ fn parse_guarded(
     }
 }
 
-/// libphonenumber's `isPossibleNumber`: the national number's length is one its country uses.
+/// libphonenumber's `isPossibleNumberWithReason`, accepting IS_POSSIBLE only.
 fn possible(number: &PhoneNumber) -> Result<E164, NotAPhoneNumber> {
-    let code = number.code().value();
-    let lengths = &calling_code(code)
-        .ok_or(NotAPhoneNumber::InvalidCountryCode)?
-        .lengths;
-    let e164 = number.format().mode(Mode::E164).to_string();
-    let code_digits = code.to_string().len();
-    let national_len = e164.len().saturating_sub(1 + code_digits);
-    let national_len = u16::try_from(national_len).map_err(|_| NotAPhoneNumber::TooLong)?;
-    let (Some(&shortest), Some(&longest)) = (lengths.full.first(), lengths.full.last()) else {
-        return Err(NotAPhoneNumber::InvalidCountryCode);
-    };
-    if lengths.full.contains(&national_len) {
-        // E164::parse re-checks the shape: a possible length still cannot exceed 15 digits.
-        return E164::parse(&e164).map_err(|_| NotAPhoneNumber::TooLong);
+    match phonenumber::possible_with(&DATABASE, number) {
+        Validation::IsPossible => {
+            let e164 = format!("+{}{}", number.code().value(), number.national());
+            // E164::parse re-checks the shape the store relies on.
+            E164::parse(&e164).map_err(|_| NotAPhoneNumber::TooLong)
+        }
+        Validation::IsPossibleLocalOnly | Validation::TooShort => Err(NotAPhoneNumber::TooShort),
+        Validation::TooLong => Err(NotAPhoneNumber::TooLong),
+        Validation::InvalidLength => Err(NotAPhoneNumber::InvalidLength),
+        Validation::InvalidCountryCode => Err(NotAPhoneNumber::InvalidCountryCode),
     }
-    Err(
-        if lengths.local_only.contains(&national_len) || national_len < shortest {
-            NotAPhoneNumber::TooShort
-        } else if national_len > longest {
-            NotAPhoneNumber::TooLong
-        } else {
-            NotAPhoneNumber::InvalidLength
-        },
-    )
 }
 
 /// Numbers that already arrive as `+digits` (or Genesys' `tel:+digits`) skip the full parse,
@@ -395,6 +314,10 @@ fn possible(number: &PhoneNumber) -> Result<E164, NotAPhoneNumber> {
 /// is possible and nothing could be a national prefix to strip. Anything else (`None`) takes
 /// the full route, which also says why a number is refused.
 fn canonical_fast_path(raw: &str) -> Option<E164> {
+    // Overlong input is refused by the full route, whatever it holds.
+    if raw.len() > MAX_INPUT_CHARS {
+        return None;
+    }
     let raw = raw.trim();
     let number = raw.strip_prefix("tel:").unwrap_or(raw);
     let digits = number.strip_prefix('+')?;
@@ -415,37 +338,16 @@ fn canonical_fast_path(raw: &str) -> Option<E164> {
     {
         return None;
     }
-    // libphonenumber strips a national prefix (or carrier code) after +CC when one matches.
+    // libphonenumber may strip a national prefix (or carrier code) after +CC when its pattern
+    // matches at the start (the pattern defaults to the national prefix itself).
     let prefix_may_follow = facts
         .main
-        .national_prefix()
-        .is_some_and(|p| national.starts_with(p))
-        || facts
-            .main
-            .national_prefix_for_parsing()
-            .is_some_and(|re| re.find(national).is_some_and(|m| m.start() == 0));
+        .national_prefix_for_parsing()
+        .is_some_and(|re| re.find(national).is_some_and(|m| m.start() == 0));
     if prefix_may_follow {
         return None;
     }
     E164::parse(number).ok()
-}
-
-/// `number` without its first digits when they are `prefix` (separators between them allowed).
-fn strip_leading_digits<'a>(number: &'a str, prefix: &str) -> Option<&'a str> {
-    let mut wanted = prefix.bytes().peekable();
-    for (index, byte) in number.bytes().enumerate() {
-        if wanted.peek().is_none() {
-            return Some(&number[index..]);
-        }
-        if byte.is_ascii_digit() {
-            if Some(byte) != wanted.next() {
-                return None;
-            }
-        } else if !matches!(byte, b' ' | b'-' | b'.' | b'(' | b')') {
-            return None;
-        }
-    }
-    wanted.peek().is_none().then_some("")
 }
 
 #[cfg(test)]

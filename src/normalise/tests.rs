@@ -43,20 +43,33 @@ const NUMBERS: &[(&str, &str, &str)] = &[
     ("US", "1 (555) 123-4567", "+15551234567"),
     ("US", "+(1) 555 123 4567", "+15551234567"),
     ("US", "\"+15551234567\"", "+15551234567"),
-    // International prefixes: the region's own, and 00/011 from elsewhere
+    // The default region's international prefix
     ("US", "011 44 20 7946 0958", "+442079460958"),
     ("US", "011 33 1 23 45 67 89", "+33123456789"),
-    ("US", "0044 20 7946 0958", "+442079460958"),
-    ("US", "001 555 123 4567", "+15551234567"),
     ("GB", "00 1 555 123 4567", "+15551234567"),
-    ("GB", "011 1 555 123 4567", "+15551234567"),
+    // Separators anywhere, even straight after the country code
+    ("US", "+1555-123-4567", "+15551234567"),
+    ("US", "+4420-7946-0958", "+442079460958"),
+    ("US", "tel:+4420.7946.0958", "+442079460958"),
+    ("US", "+442079-46-0958", "+442079460958"),
+    // A national prefix after the country code goes only when the rest is still possible
+    ("US", "+7 800 123-45-67", "+78001234567"),
+    ("US", "+37080012345", "+37080012345"),
+    ("US", "+358 00 1234", "+35801234"),
+    // The default region's country code without '+': kept when the digits are already a
+    // possible national number
+    ("DE", "49(164)12345", "+494916412345"),
+    ("DE", "4930123456", "+4930123456"),
     // Extensions are not part of the line that is calling
     ("US", "555-123-4567 ext. 89", "+15551234567"),
     ("US", "555-123-4567 x89", "+15551234567"),
     ("US", "+1 555 123 4567#89", "+15551234567"),
     ("US", "+1-555-123-4567;ext=9", "+15551234567"),
+    ("US", "+15551234567;ext=1", "+15551234567"),
+    ("US", "+1 555 123 4567,,89", "+15551234567"),
+    ("US", "555-123-4567 extension 89", "+15551234567"),
     // White space and digits that are not ASCII
-    ("US", "  +1\t555\u{00A0}123\u{2013}4567\r\n", "+15551234567"),
+    ("US", "  +1 555\u{00A0}123\u{2013}4567\r\n", "+15551234567"),
     ("US", "\u{FEFF}+1\u{200B}555 123 4567", "+15551234567"),
     ("US", "＋１ （５５５） １２３－４５６７", "+15551234567"),
     ("US", "٥٥٥١٢٣٤٥٦٧", "+15551234567"),
@@ -101,6 +114,14 @@ const NOT_NUMBERS: &[(&str, &str, Not)] = &[
     ("US", "+33 1 23 45 67 89 0", Not::TooLong),
     ("US", "+7 495 123 45 67 89", Not::InvalidLength),
     ("US", "+999 123 456 789", Not::InvalidCountryCode),
+    // libphonenumber reads another region's international prefix as national digits, and a
+    // tab as no phone-number character: a different customer must never be guessed instead.
+    ("US", "0044 20 7946 0958", Not::TooLong),
+    ("US", "001 555 123 4567", Not::TooLong),
+    ("GB", "011 1 555 123 4567", Not::TooLong),
+    ("US", "+1\t555 123 4567", Not::Unparseable),
+    // A number libphonenumber refuses is never turned into another one.
+    ("US", "tel:+032-78-10-23-45", Not::InvalidCountryCode),
 ];
 
 #[test]

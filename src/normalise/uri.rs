@@ -1,23 +1,31 @@
-//! The telephone-subscriber inside whatever the flow passed as the caller ID: a `tel:` URI
-//! (RFC 3966), a `sip:`/`sips:` URI or name-addr (RFC 3261), or a plain number.
+//! The caller ID inside whatever the flow passed: the user part of a SIP URI or name-addr
+//! (RFC 3261), a `tel:` URI (RFC 3966) without the parameters libphonenumber does not know, or
+//! the text as it came. Everything else (tel: syntax, extensions, punctuation, Unicode digits) is
+//! libphonenumber's to read.
 
 use std::borrow::Cow;
 
-/// Strips URI syntax and returns the number part, with a `phone-context` that carries a global
-/// prefix applied (`tel:555-1234;phone-context=+1-212` is `+1212 555-1234`). Parameters that do
-/// not change which line is calling (`ext`, `isub`, `user=phone`, host) are dropped.
-pub fn subscriber(raw: &str) -> Cow<'_, str> {
+/// The tel: parameters libphonenumber reads itself; any other one makes it refuse the URI.
+const TEL_PARAMETERS_LIBPHONENUMBER_READS: [&str; 3] = ["ext", "isub", "phone-context"];
+
+/// See the module notes; the departures from libphonenumber are listed in `normalise`.
+pub fn caller_id(raw: &str) -> Cow<'_, str> {
     let mut text = raw.trim();
     // name-addr: `"Alice" <sip:+15551234567@host>;tag=x`
     if let Some(open) = text.find('<')
         && let Some(len) = text[open + 1..].find('>')
     {
-        text = text[open + 1..open + 1 + len].trim();
+        let inner = text[open + 1..open + 1 + len].trim();
+        if ["sip:", "sips:", "tel:"]
+            .iter()
+            .any(|scheme| strip_scheme(inner, scheme).is_some())
+        {
+            text = inner;
+        }
     }
-    text = text.trim_matches(|c| c == '"' || c == '\'').trim();
 
-    if let Some(rest) = strip_scheme(text, "tel:") {
-        return telephone_subscriber(rest);
+    if strip_scheme(text, "tel:").is_some() {
+        return known_tel_parameters_only(text);
     }
     let sip_rest = strip_scheme(text, "sip:").or_else(|| strip_scheme(text, "sips:"));
     if let Some(rest) = sip_rest {
@@ -25,14 +33,17 @@ pub fn subscriber(raw: &str) -> Cow<'_, str> {
             Some(at) => &rest[..at],
             None => rest,
         };
-        let user = percent_encoding::percent_decode_str(user).decode_utf8_lossy();
-        return Cow::Owned(telephone_subscriber(&user).into_owned());
+        return Cow::Owned(
+            percent_encoding::percent_decode_str(user)
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
     }
     // `+15551234567@10.0.0.1`: a SIP user part without its scheme.
     if let Some(at) = text.find('@') {
-        return telephone_subscriber(&text[..at]);
+        return Cow::Borrowed(&text[..at]);
     }
-    Cow::Borrowed(text)
+    Cow::Borrowed(raw)
 }
 
 fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
@@ -41,53 +52,64 @@ fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
         .then(|| &text[scheme.len()..])
 }
 
-fn telephone_subscriber(text: &str) -> Cow<'_, str> {
-    let mut parts = text.split(';');
-    let number = parts.next().unwrap_or_default().trim();
-    if number.starts_with('+') {
-        return Cow::Borrowed(number);
+/// The tel: URI without parameters such as `;user=phone`, `;tgrp=…`, `;npdi` or `;rn=…`, which
+/// say how the call was routed, not who is calling.
+fn known_tel_parameters_only(uri: &str) -> Cow<'_, str> {
+    let known = |param: &str| {
+        let name = param.split('=').next().unwrap_or_default().trim();
+        TEL_PARAMETERS_LIBPHONENUMBER_READS
+            .iter()
+            .any(|known| name.eq_ignore_ascii_case(known))
+    };
+    let mut parts = uri.split(';');
+    let number = parts.next().unwrap_or_default();
+    let params: Vec<&str> = parts.collect();
+    if params.iter().all(|param| known(param)) {
+        return Cow::Borrowed(uri);
     }
-    let global_prefix = parts.find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        let value = value.trim();
-        (name.trim().eq_ignore_ascii_case("phone-context") && value.starts_with('+'))
-            .then_some(value)
-    });
-    match global_prefix {
-        Some(prefix) => {
-            let digits: String = prefix.chars().filter(char::is_ascii_digit).collect();
-            Cow::Owned(format!("+{digits} {number}"))
-        }
-        None => Cow::Borrowed(number),
+    let mut kept = number.to_owned();
+    for param in params.into_iter().filter(|param| known(param)) {
+        kept.push(';');
+        kept.push_str(param);
     }
+    Cow::Owned(kept)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::subscriber;
+    use super::caller_id;
 
     #[test]
-    fn extracts_the_number_part() {
+    fn extracts_the_caller_id() {
         let cases = [
-            ("tel:+15551234567", "+15551234567"),
-            ("TEL:+1-555-123-4567;ext=9", "+1-555-123-4567"),
-            ("tel:555-1234;phone-context=+1-212", "+1212 555-1234"),
-            ("tel:555-1234;phone-context=example.com", "555-1234"),
+            ("tel:+15551234567", "tel:+15551234567"),
+            ("TEL:+1-555-123-4567;ext=9", "TEL:+1-555-123-4567;ext=9"),
+            (
+                "tel:+15551234567;user=phone;ext=9",
+                "tel:+15551234567;ext=9",
+            ),
+            (
+                "tel:555-1234;phone-context=+1-212;tgrp=tg1;trunk-context=example.com",
+                "tel:555-1234;phone-context=+1-212",
+            ),
+            ("tel:+15551234567;npdi;rn=+15550000000", "tel:+15551234567"),
             (
                 "sip:+15551234567@sip.example.com;user=phone",
                 "+15551234567",
             ),
             ("sips:%2B15551234567@example.com", "+15551234567"),
             ("\"Alice\" <sip:+15551234567@host>;tag=1", "+15551234567"),
+            ("<tel:+15551234567>", "tel:+15551234567"),
             ("sip:anonymous@anonymous.invalid", "anonymous"),
             ("+15551234567@10.0.0.1", "+15551234567"),
-            ("  (555) 123-4567 ", "(555) 123-4567"),
-            ("\"+15551234567\"", "+15551234567"),
-            ("tel:", ""),
+            ("  (555) 123-4567 ", "  (555) 123-4567 "),
+            ("\"+15551234567\"", "\"+15551234567\""),
+            ("[+44 20 7946 0958]", "[+44 20 7946 0958]"),
+            ("tel:", "tel:"),
             ("<", "<"),
         ];
         for (input, expected) in cases {
-            assert_eq!(subscriber(input), expected, "{input:?}");
+            assert_eq!(caller_id(input), expected, "{input:?}");
         }
     }
 }

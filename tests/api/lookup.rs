@@ -58,7 +58,9 @@ async fn every_format_of_a_number_finds_the_same_customer(backend: Backend) {
         "(555) 123-4567",
         "555.123.4567 x 12",
         "011 1 555 123 4567",
-        "001 555 123 4567",
+        "+1555-123-4567",
+        "+15551234567;ext=1",
+        "+1 555 123 4567,,12",
         " +1\u{00A0}555\u{2011}123\u{2011}4567\t",
         "＋１（５５５）１２３－４５６７",
         "١٥٥٥١٢٣٤٥٦٧",
@@ -74,6 +76,16 @@ async fn every_format_of_a_number_finds_the_same_customer(backend: Backend) {
             "{format:?}"
         );
     }
+    // libphonenumber reads another region's international prefix (00 from the US) as national
+    // digits, which makes no possible number: an unknown caller, never a guess.
+    let response = app
+        .post_json(&serde_json::json!({ "phoneNumber": "001 555 123 4567" }))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["customer_id"],
+        "UNKNOWN"
+    );
     // A JSON number (a template that forgot its quotes) is read as the digits it holds.
     let response = app.post_raw(r#"{"phoneNumber": 15551234567}"#).await;
     assert_eq!(

@@ -47,7 +47,7 @@ mod phone_number;
 pub use crate::phone_number::{PhoneNumber, Type};
 
 mod parser;
-pub use crate::parser::{parse, parse_with};
+pub use crate::parser::{decimal_digit, parse, parse_with, possible_with};
 
 mod formatter;
 pub use crate::formatter::{format, format_with, Formatter, Mode};

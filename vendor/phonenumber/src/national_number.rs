@@ -25,7 +25,13 @@ impl FromStr for NationalNumber {
     type Err = crate::error::Parse;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let zeros = s.chars().take_while(|&c| c == '0').count();
+        // libphonenumber's Italian leading zeros: an all-zero number keeps its last zero as the
+        // value ("000" is two leading zeros and 0), so it round-trips instead of failing.
+        let zeros = s
+            .chars()
+            .take_while(|&c| c == '0')
+            .count()
+            .min(s.len().saturating_sub(1));
         let value = s[zeros..].parse::<u64>()?;
 
         NationalNumber::new(value, zeros as u8)

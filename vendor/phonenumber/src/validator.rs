@@ -12,11 +12,9 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-use crate::consts;
 use crate::country;
 use crate::metadata::{Database, Metadata, DATABASE};
 use crate::parser;
-use crate::parser::helper::Number as ParseNumber;
 use crate::phone_number::{PhoneNumber, Type};
 use either::*;
 
@@ -80,11 +78,7 @@ impl Validation {
 pub fn is_viable<S: AsRef<str>>(string: S) -> bool {
     let string = string.as_ref();
 
-    if string.len() < consts::MIN_LENGTH_FOR_NSN {
-        return false;
-    }
-
-    parser::valid::phone_number(string).is_ok()
+    parser::is_viable_phone_number(string)
 }
 
 /// Check if the phone number is valid.
@@ -103,42 +97,6 @@ pub fn is_valid_with(database: &Database, number: &PhoneNumber) -> bool {
         })
         .map(|meta| number_type(meta, &national) != Type::Unknown)
         .unwrap_or(false)
-}
-
-pub fn length(meta: &Metadata, number: &ParseNumber<'_>, kind: Type) -> Validation {
-    let desc = if let Some(desc) = meta.descriptors().get(kind) {
-        desc
-    } else {
-        return Validation::InvalidLength;
-    };
-
-    let length = number.national.len() as u16;
-    let local = &desc.possible_local_length[..];
-    let possible = if desc.possible_length.is_empty() {
-        &desc.possible_length[..]
-    } else {
-        &meta.descriptors.general.possible_length[..]
-    };
-
-    if possible.is_empty() {
-        return Validation::InvalidLength;
-    }
-
-    let minimum = possible[0];
-
-    if local.contains(&length) {
-        Validation::IsPossibleLocalOnly
-    } else if length == minimum {
-        Validation::IsPossible
-    } else if length < minimum {
-        Validation::TooShort
-    } else if length > *possible.last().unwrap() {
-        Validation::TooLong
-    } else if possible.contains(&length) {
-        Validation::IsPossible
-    } else {
-        Validation::InvalidLength
-    }
 }
 
 /// Find the metadata source.

@@ -25,6 +25,10 @@ use std::io::{BufReader, Cursor};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// Room for every region's parsing patterns: with fewer, parsing numbers of many countries in turn
+/// recompiles the same patterns over and over.
+const REGEX_CACHE_CAPACITY: usize = 4096;
+
 const DATABASE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/database.bin"));
 
 /// The Google provided metadata database, used as default.
@@ -63,7 +67,7 @@ impl Database {
             }
         }
 
-        let cache = Arc::new(Mutex::new(RegexCache::new(100)));
+        let cache = Arc::new(Mutex::new(RegexCache::new(REGEX_CACHE_CAPACITY)));
         let regex = |value: String| -> Result<CachedRegex, error::LoadMetadata> {
             Ok(CachedRegexBuilder::new(cache.clone(), &value)
                 .ignore_whitespace(true)

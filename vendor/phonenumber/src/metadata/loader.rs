@@ -284,7 +284,10 @@ fn territory<R: BufRead>(
                 }
             },
 
-            Event::End(ref e) if e.name().into_inner() == b"territory" => return Ok(meta),
+            Event::End(ref e) if e.name().into_inner() == b"territory" => {
+                complete_as_libphonenumber_does(&mut meta);
+                return Ok(meta);
+            }
 
             Event::End(ref e) => {
                 return Err(error::Metadata::MismatchedTag(
@@ -303,6 +306,50 @@ fn territory<R: BufRead>(
                 .into())
             }
         }
+    }
+}
+
+/// What libphonenumber's BuildMetadataFromXml derives from a territory rather than reads: the
+/// general description's possible lengths (the union over every number type except
+/// noInternationalDialling, local-only lengths that are no full length of any type), and
+/// nationalPrefixForParsing defaulting to nationalPrefix. Metadata that states them is unchanged.
+fn complete_as_libphonenumber_does(meta: &mut Metadata) {
+    let types = [
+        &meta.fixed_line,
+        &meta.mobile,
+        &meta.toll_free,
+        &meta.premium_rate,
+        &meta.shared_cost,
+        &meta.personal_number,
+        &meta.voip,
+        &meta.pager,
+        &meta.uan,
+        &meta.emergency,
+        &meta.voicemail,
+        &meta.short_code,
+        &meta.standard_rate,
+        &meta.carrier,
+    ];
+    let mut lengths: Vec<u16> = Vec::new();
+    let mut local: Vec<u16> = Vec::new();
+    for desc in types.into_iter().flatten() {
+        lengths.extend(desc.possible_length.iter().copied().filter(|&l| l > 0));
+        local.extend(desc.possible_local_length.iter().copied().filter(|&l| l > 0));
+    }
+    lengths.sort_unstable();
+    lengths.dedup();
+    local.sort_unstable();
+    local.dedup();
+    local.retain(|l| !lengths.contains(l));
+    if let Some(general) = meta.general.as_mut() {
+        if general.possible_length.is_empty() && general.possible_local_length.is_empty() {
+            general.possible_length = lengths;
+            general.possible_local_length = local;
+        }
+    }
+    if meta.national_prefix_for_parsing.is_none() {
+        meta.national_prefix_for_parsing =
+            meta.national_prefix.clone().filter(|prefix| !prefix.is_empty());
     }
 }
 

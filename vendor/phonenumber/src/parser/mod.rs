@@ -13,21 +13,18 @@
 // limitations under the License.
 
 use crate::carrier::Carrier;
-use crate::consts;
 use crate::country;
 use crate::error;
 use crate::extension::Extension;
-use crate::is_viable;
 use crate::metadata::{Database, DATABASE};
-use crate::phone_number::{PhoneNumber, Type};
-use crate::validator::{self, Validation};
-use nom::{branch::alt, IResult};
+use crate::phone_number::PhoneNumber;
+use crate::validator::Validation;
 
-#[macro_use]
-pub mod helper;
-pub mod natural;
-pub mod rfc3966;
-pub mod valid;
+pub use libphonenumber::decimal_digit;
+
+mod libphonenumber;
+
+pub(crate) use libphonenumber::is_viable_phone_number;
 
 /// Parse a phone number.
 pub fn parse<S: AsRef<str>>(
@@ -37,80 +34,41 @@ pub fn parse<S: AsRef<str>>(
     parse_with(&DATABASE, country, string)
 }
 
-/// Parse a phone number using a specific `Database`.
+/// Parse a phone number using a specific `Database`, as libphonenumber's
+/// `PhoneNumberUtil.parse(number, defaultRegion)` does (see `libphonenumber.rs`).
 pub fn parse_with<S: AsRef<str>>(
     database: &Database,
     country: Option<country::Id>,
     string: S,
 ) -> Result<PhoneNumber, error::Parse> {
-    fn phone_number(i: &str) -> IResult<&str, helper::Number<'_>> {
-        parse! { i => alt((rfc3966::phone_number, natural::phone_number)) }
-    }
-
-    // Try to parse the number as RFC3966 or natural language.
-    let (_, mut number) = phone_number(string.as_ref()).or(Err(error::Parse::NoNumber))?;
-
-    if !is_viable(&number.national) {
-        return Err(error::Parse::NoNumber);
-    }
-
-    // Normalize the number and extract country code.
-    number = helper::country_code(database, country, number)?;
-
-    // If no country was supplied, try to determine the metadata from the number.
-    // We need to determine the country to be able to classify the national prefix if present.
-    let meta = if let Some(country) = &country {
-        database.by_id(country.as_ref())
-    } else {
-        let code = country::Code {
-            value: number.prefix.clone().map(|p| p.parse()).unwrap_or(Ok(0))?,
-            source: number.country,
-        };
-
-        use either::{Left, Right};
-        let without_zeros = number.national.trim_start_matches('0');
-        match validator::source_for(database, code.value(), without_zeros) {
-            Some(Left(region)) => database.by_id(region.as_ref()),
-            Some(Right(code)) => database.by_code(&code).and_then(|m| m.into_iter().next()),
-            None => None,
-        }
-    };
-
-    // Extract carrier and strip national prefix if present.
-    if let Some(meta) = meta {
-        let mut potential = helper::national_number(meta, number.clone());
-
-        // Strip national prefix if present.
-        if let Some(prefix) = meta.national_prefix.as_ref() {
-            if potential.national.starts_with(prefix) {
-                potential.national = helper::trim(potential.national, prefix.len());
-            }
-        }
-
-        if validator::length(meta, &potential, Type::Unknown) != Validation::TooShort {
-            number = potential;
-        }
-    }
-
-    if number.national.len() < consts::MIN_LENGTH_FOR_NSN {
-        return Err(error::Parse::TooShortNsn);
-    }
-
-    if number.national.len() > consts::MAX_LENGTH_FOR_NSN {
-        return Err(error::Parse::TooLong);
-    }
+    let region = country.as_ref().map(|id| id.as_ref());
+    let parsed = libphonenumber::parse(database, region, string.as_ref())?;
 
     Ok(PhoneNumber {
         code: country::Code {
-            value: number.prefix.map(|p| p.parse()).unwrap_or(Ok(0))?,
-            source: number.country,
+            value: parsed.code,
+            source: parsed.source.into(),
         },
-
-        national: number.national.parse()?,
-
-        extension: number.extension.map(|s| Extension(s.into_owned())),
-        carrier: number.carrier.map(|s| Carrier(s.into_owned())),
+        national: parsed.national.parse()?,
+        extension: parsed.extension.map(Extension),
+        carrier: parsed.carrier.map(Carrier),
     })
+}
+
+/// libphonenumber's `isPossibleNumberWithReason`: the national significant number's length
+/// against the general description of the main region for its calling code.
+pub fn possible_with(database: &Database, number: &PhoneNumber) -> Validation {
+    let Some(meta) = libphonenumber::metadata_for_calling_code(database, number.code().value())
+    else {
+        return Validation::InvalidCountryCode;
+    };
+    match libphonenumber::test_number_length(&number.national().to_string(), meta) {
+        libphonenumber::Length::IsPossible => Validation::IsPossible,
+        libphonenumber::Length::IsPossibleLocalOnly => Validation::IsPossibleLocalOnly,
+        libphonenumber::Length::TooShort => Validation::TooShort,
+        libphonenumber::Length::InvalidLength => Validation::InvalidLength,
+        libphonenumber::Length::TooLong => Validation::TooLong,
+    }
 }
 
 #[cfg(test)]
