@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 use actix_web::test::{TestRequest, call_and_read_body_json, call_service, init_service};
 use clap::Parser;
 use criterion::{Criterion, criterion_group, criterion_main};
-use customer_lookup::config::{Cli, Command, LogFormat};
-use customer_lookup::http::Services;
+use customer_lookup::config::{Cli, Command};
+use customer_lookup::http::HttpServices;
+use customer_lookup::telemetry::LogFormat;
 
 /// The app as `serve` would build it with these flags after `serve`.
-fn services(database: &std::path::Path, serve_flags: &[&str]) -> Services {
+fn services(database: &std::path::Path, serve_flags: &[&str]) -> HttpServices {
     let url = format!("sqlite://{}", database.display());
     // No rate limit: every request comes from the same (absent) client address.
     let args = [
         "customer-lookup",
+        "serve",
         "--database-url",
         &url,
-        "serve",
         "--demo-data",
         "--rate-limit",
         "0",
@@ -29,7 +30,7 @@ fn services(database: &std::path::Path, serve_flags: &[&str]) -> Services {
         unreachable!("the arguments name serve")
     };
     actix_web::rt::System::new()
-        .block_on(Services::prepare(&cli.common, serve))
+        .block_on(customer_lookup::startup::prepare(&serve.settings()))
         .expect("the services start on a fresh SQLite file")
 }
 

@@ -7,31 +7,32 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::config::{
-    Cli, Command, CommonArgs, ExportActionArgs, ExportArgs, ExportFormat, GenCertArgs, ImportArgs,
-    LookupArgs, ServeArgs, UnknownStatus,
+    Command, ExportActionArgs, ExportArgs, ExportFormat, GenCertArgs, ImportArgs, LookupArgs,
+    MigrateArgs, ServeArgs, StoreArgs,
 };
-use crate::http::Application;
+use crate::http::ApiError;
 use crate::import::{ImportFormat, RowError, RowReader};
-use crate::lookup::{Lookup, LookupOutcome};
+use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
 use crate::normalise::PhoneNormaliser;
-use crate::store::{CustomerStore, DatabaseUrl, PoolSettings};
+use crate::startup::Application;
+use crate::store::CustomerStore;
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Serve(serve) => self::serve(&cli.common, &serve).await,
-        Command::Migrate => migrate(&cli.common).await,
-        Command::Import(import) => self::import(&cli.common, &import).await,
-        Command::Export(args) => export(&cli.common, &args).await,
-        Command::Lookup(lookup) => self::lookup(&cli.common, &lookup).await,
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(serve) => self::serve(&serve).await,
+        Command::Migrate(args) => migrate(&args).await,
+        Command::Import(import) => self::import(&import).await,
+        Command::Export(args) => export(&args).await,
+        Command::Lookup(lookup) => self::lookup(&lookup).await,
         Command::GenCert(args) => gen_cert(&args),
-        Command::ExportAction(args) => export_action(&cli.common, &args),
+        Command::ExportAction(args) => export_action(&args),
     }
 }
 
-fn export_action(common: &CommonArgs, args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
+fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
     use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth, ActionSpec};
     if args.url.scheme() != "https" {
         eprintln!(
@@ -47,7 +48,7 @@ fn export_action(common: &CommonArgs, args: &ExportActionArgs) -> anyhow::Result
         category: args.category.clone(),
         timeout_seconds: args
             .timeout_seconds
-            .unwrap_or_else(|| crate::lookup::action_timeout_seconds(common.store_timeout)),
+            .unwrap_or_else(|| crate::lookup::action_timeout_seconds(args.store_timeout)),
         secure: args.secure,
         unknown: args.unknown.answer(),
     };
@@ -117,8 +118,8 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)
 }
 
-async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<ExitCode> {
-    Application::build(common, serve)
+async fn serve(serve: &ServeArgs) -> anyhow::Result<ExitCode> {
+    Application::build(&serve.settings())
         .await?
         .run_until_stopped()
         .await?;
@@ -126,23 +127,14 @@ async fn serve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-async fn open_store(common: &CommonArgs) -> anyhow::Result<CustomerStore> {
-    let url = DatabaseUrl::parse(&common.database_url)?;
-    let store = CustomerStore::connect(&url, pool_settings(common)).await?;
+async fn open_store(args: &StoreArgs) -> anyhow::Result<CustomerStore> {
+    let store = CustomerStore::connect(&args.database_url, args.pool_settings()).await?;
     store.migrate().await?;
     Ok(store)
 }
 
-pub fn pool_settings(common: &CommonArgs) -> PoolSettings {
-    PoolSettings {
-        max_connections: common.db_max_connections,
-        acquire_timeout: common.store_timeout,
-        batches_per_worker: usize::from(common.db_batches_per_worker),
-    }
-}
-
-async fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(common).await?;
+async fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
     store.close().await;
     println!("database is up to date ({})", store.backend().name());
     Ok(ExitCode::SUCCESS)
@@ -153,7 +145,7 @@ async fn migrate(common: &CommonArgs) -> anyhow::Result<ExitCode> {
 /// rows hold about 10 MB.
 const IMPORT_BATCH: usize = 50_000;
 
-async fn import(common: &CommonArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let source = args.file.display().to_string();
     let (input, size): (Box<dyn Read>, Option<u64>) = if source == "-" {
@@ -173,8 +165,8 @@ async fn import(common: &CommonArgs, args: &ImportArgs) -> anyhow::Result<ExitCo
     );
     let progress = Progress::new(size);
     let input = progress.wrap(input);
-    let normaliser = PhoneNormaliser::new(common.default_region);
-    let store = open_store(common).await?;
+    let normaliser = PhoneNormaliser::new(args.region.default_region);
+    let store = open_store(&args.store).await?;
     let mut session = store.begin_import().await?;
     let mut problems: Vec<RowError> = Vec::new();
     let mut problem_count = 0usize;
@@ -314,7 +306,7 @@ impl<R: Read + 'static> IntoBoxedRead for R {
     }
 }
 
-async fn export(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let target = args.file.display().to_string();
     let output: Box<dyn std::io::Write> = if target == "-" {
         Box::new(std::io::stdout().lock())
@@ -325,7 +317,7 @@ async fn export(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCo
     };
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(output));
     writer.write_record(crate::import::COLUMNS)?;
-    let store = open_store(common).await?;
+    let store = open_store(&args.store).await?;
     let written = store
         .for_each_customer(|record| {
             let c = &record.customer;
@@ -348,30 +340,40 @@ async fn export(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-async fn lookup(common: &CommonArgs, args: &LookupArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(common).await?;
+async fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    // A command has no flow to keep going: a store failure is an error, never a degraded answer.
+    let policy = args
+        .unknown
+        .policy(OnStoreError::Fail, args.store.store_timeout);
     let lookup = Lookup::new(
-        PhoneNormaliser::new(common.default_region),
+        PhoneNormaliser::new(args.region.default_region),
         store.clone(),
-        args.unknown.answer(),
-        common.store_timeout,
+        policy,
     );
-    let outcome = lookup.lookup(&args.caller_id).await;
+    let answered = lookup.answer(&args.caller_id).await;
     store.close().await;
-    let outcome = outcome?;
-    match &outcome {
+    let (found, answer) = match answered {
+        Ok(Answered::Answer { found, answer }) => (found, Ok(answer)),
+        Err(LookupError::CustomerNotFound { found }) => (found, Err(ApiError::CustomerNotFound)),
+        Err(LookupError::StoreUnavailable(failure)) | Ok(Answered::Degraded { failure, .. }) => {
+            return Err(failure.into());
+        }
+    };
+    match &found.outcome {
         LookupOutcome::Found { number, .. } => eprintln!("found: {number}"),
         LookupOutcome::Unknown { number } => eprintln!("unknown caller: no customer has {number}"),
         LookupOutcome::Invalid(why) => eprintln!("unknown caller: not a phone number ({why})"),
     }
-    let known = matches!(outcome, LookupOutcome::Found { .. });
-    if !known && args.unknown.unknown_status == UnknownStatus::NotFound {
-        println!(
-            "{}",
-            serde_json::json!({"error": "customer_not_found", "message": "no customer has this phone number"})
-        );
-        return Ok(ExitCode::FAILURE);
+    match answer {
+        Ok(answer) => {
+            println!("{}", serde_json::to_string(&answer)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        // The same error body the HTTP API answers with.
+        Err(refusal) => {
+            println!("{}", refusal.body());
+            Ok(ExitCode::FAILURE)
+        }
     }
-    println!("{}", serde_json::to_string(&lookup.answer(&outcome))?);
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,19 +1,36 @@
-//! The command line. Every option is also an environment variable; defaults are the safe ones
-//! and are listed in the README's configuration table.
+//! The command line: every option is a flag and, for the service's own settings, an environment
+//! variable, scoped to the subcommands it affects. This module only turns flags into the typed
+//! settings the rest of the program takes; docs/configuration.md is generated from it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use bytesize::ByteSize;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
 
 use ipnet::IpNet;
 
+use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
-use crate::http::auth::{ApiKey, BasicCredential};
-use crate::http::client_addr::parse_network;
+use crate::genesys::ActionAuth;
+use crate::http::{ApiKey, BasicCredential, EdgeSettings, RequestLimits, parse_network};
+use crate::import::ImportFormat;
+use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
+use crate::startup::{ServeSettings, TlsFiles};
+use crate::store::{DatabaseUrl, ImportMode, PoolSettings};
+use crate::telemetry::LogFormat;
+
+/// A flag that takes one of `names`, parsed into `T` (which knows nothing of the command line).
+fn one_of<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,7 +40,7 @@ use crate::normalise::Region;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub logging: LoggingArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,7 +50,7 @@ pub enum Command {
     /// Run the HTTP service (applies pending migrations first unless --no-migrate).
     Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate(MigrateArgs),
     /// Load customers from CSV or JSON Lines: upsert or replace, all or nothing.
     Import(ImportArgs),
     /// Write every customer as CSV in the import format (export, then import, is an exact round trip).
@@ -46,46 +63,9 @@ pub enum Command {
     ExportAction(ExportActionArgs),
 }
 
-/// Options every command shares.
+/// Logging: the only options every subcommand shares.
 #[derive(Debug, Clone, Args)]
-pub struct CommonArgs {
-    /// Customer store: sqlite://PATH (file and folder created when missing) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://./data/customers.db",
-        global = true
-    )]
-    pub database_url: String,
-
-    /// Region (ISO 3166-1 alpha-2) for caller IDs written in national format, such as (555) 123-4567.
-    #[arg(
-        long,
-        env = "LOOKUP_DEFAULT_REGION",
-        default_value = "US",
-        global = true
-    )]
-    pub default_region: Region,
-
-    /// Most database connections this process opens.
-    #[arg(
-        long,
-        env = "LOOKUP_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub db_max_connections: u32,
-
-    /// Postgres only: lookup batches each HTTP worker keeps in flight at once (1 to 8); lookups that arrive meanwhile wait and go together in the next batch.
-    #[arg(
-        long,
-        env = "LOOKUP_DB_BATCHES_PER_WORKER",
-        default_value_t = 1,
-        value_parser = clap::value_parser!(u8).range(1..=8),
-        global = true
-    )]
-    pub db_batches_per_worker: u8,
-
+pub struct LoggingArgs {
     /// Log filter: a level (error, warn, info, debug, trace) or `target=level` directives.
     #[arg(long, env = "LOOKUP_LOG_LEVEL", default_value = "info", global = true)]
     pub log_level: String,
@@ -94,30 +74,53 @@ pub struct CommonArgs {
     #[arg(
         long,
         env = "LOOKUP_LOG_FORMAT",
-        value_enum,
         default_value = "pretty",
+        value_parser = one_of::<LogFormat>(&LogFormat::NAMES),
         global = true
     )]
     pub log_format: LogFormat,
+}
+
+/// The customer store: for every subcommand that opens it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Store")]
+pub struct StoreArgs {
+    /// Customer store: sqlite://PATH (file and folder created when missing) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/customers.db",
+        value_parser = |raw: &str| DatabaseUrl::parse(raw)
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// Most database connections this process opens.
+    #[arg(long, env = "LOOKUP_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
 
     /// Deadline for each store call (a lookup, a readiness check, taking a pooled connection): past it the store counts as unavailable.
-    #[arg(long, env = "LOOKUP_STORE_TIMEOUT", default_value = "1s", value_parser = parse_store_timeout, global = true)]
+    #[arg(long, env = "LOOKUP_STORE_TIMEOUT", default_value = "1s", value_parser = parse_store_timeout)]
     pub store_timeout: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Pretty,
-    Json,
+impl StoreArgs {
+    /// The pool for a command that makes one store call at a time.
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: self.store_timeout,
+            batches_per_worker: 1,
+        }
+    }
 }
 
-/// What a lookup answers when the store fails or misses its deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnStoreError {
-    /// 503 store_unavailable with Retry-After: the flow takes its Failure path.
-    Fail,
-    /// The unknown-caller answer with `X-Lookup-Degraded: true`: the flow goes on as for a stranger.
-    Default,
+/// How national numbers are read: for every subcommand that normalises caller IDs.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Numbers")]
+pub struct RegionArgs {
+    /// Region (ISO 3166-1 alpha-2) for caller IDs written in national format, such as (555) 123-4567.
+    #[arg(long, env = "LOOKUP_DEFAULT_REGION", default_value = "US")]
+    pub default_region: Region,
 }
 
 fn parse_store_timeout(raw: &str) -> Result<Duration, String> {
@@ -129,7 +132,29 @@ fn parse_store_timeout(raw: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub region: RegionArgs,
+
+    /// Postgres only: lookup batches each HTTP worker keeps in flight at once (1 to 8); lookups that arrive meanwhile wait and go together in the next batch.
+    #[arg(
+        long,
+        env = "LOOKUP_DB_BATCHES_PER_WORKER",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=8),
+        help_heading = "Store"
+    )]
+    pub db_batches_per_worker: u8,
+
     /// Address and port to listen on.
     #[arg(long, env = "LOOKUP_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -150,8 +175,8 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "LOOKUP_ON_STORE_ERROR",
-        value_enum,
-        default_value = "fail"
+        default_value = "fail",
+        value_parser = one_of::<OnStoreError>(&OnStoreError::NAMES)
     )]
     pub on_store_error: OnStoreError,
 
@@ -256,8 +281,8 @@ pub struct ExportActionArgs {
     pub url: url::Url,
 
     /// How the integration authenticates: api-key (a User Defined credential field apiKey), basic, or none.
-    #[arg(long, value_enum, default_value = "api-key")]
-    pub auth: crate::genesys::ActionAuth,
+    #[arg(long, default_value = "api-key", value_parser = one_of::<ActionAuth>(&ActionAuth::NAMES))]
+    pub auth: ActionAuth,
 
     /// The action's name in Genesys Cloud.
     #[arg(long, default_value = "Customer Lookup by Phone")]
@@ -276,17 +301,37 @@ pub struct ExportActionArgs {
     pub secure: bool,
 
     /// json (to import in Admin > Integrations > Actions) or terraform (a genesyscloud_integration_action resource).
-    #[arg(long, value_enum, default_value = "json")]
+    #[arg(long, default_value = "json", value_parser = one_of::<ExportFormat>(&ExportFormat::NAMES))]
     pub format: ExportFormat,
+
+    /// The service's --store-timeout: the action's timeout is fitted to the answer time it bounds.
+    #[arg(long, env = "LOOKUP_STORE_TIMEOUT", default_value = "1s", value_parser = parse_store_timeout)]
+    pub store_timeout: Duration,
 
     #[command(flatten)]
     pub unknown: UnknownCallerArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Json,
     Terraform,
+}
+
+impl ExportFormat {
+    pub const NAMES: [&'static str; 2] = ["json", "terraform"];
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "json" => Ok(Self::Json),
+            "terraform" => Ok(Self::Terraform),
+            other => Err(format!("{other:?} is not json or terraform")),
+        }
+    }
 }
 
 fn parse_public_url(raw: &str) -> Result<url::Url, String> {
@@ -304,30 +349,45 @@ fn parse_public_url(raw: &str) -> Result<url::Url, String> {
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub region: RegionArgs,
+
     /// CSV (header customer_id,name,loyalty_points,is_vip,phone_numbers) or JSON Lines file; - reads standard input.
     pub file: PathBuf,
 
     /// upsert: add or update the file's customers. replace: the store holds exactly the file's customers afterwards (others deleted), atomically.
-    #[arg(long, value_enum, default_value = "upsert")]
-    pub mode: crate::store::ImportMode,
+    #[arg(long, default_value = "upsert", value_parser = one_of::<ImportMode>(&ImportMode::NAMES))]
+    pub mode: ImportMode,
 
     /// Validate everything and report what would change, without writing.
     #[arg(long)]
     pub dry_run: bool,
 
     /// csv or jsonl [default: jsonl for .jsonl/.ndjson files, else csv].
-    #[arg(long, value_enum)]
-    pub format: Option<crate::import::ImportFormat>,
+    #[arg(long, value_parser = one_of::<ImportFormat>(&ImportFormat::NAMES))]
+    pub format: Option<ImportFormat>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
     /// Where to write the CSV (numbers in E.164); - writes standard output.
     pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct LookupArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub region: RegionArgs,
+
     /// The caller ID as a flow would send it: +15551234567, tel:+1…, (555) 123-4567, sip:…
     pub caller_id: String,
 
@@ -339,7 +399,12 @@ pub struct LookupArgs {
 #[derive(Debug, Clone, Args)]
 pub struct UnknownCallerArgs {
     /// HTTP status for unknown callers: 200 with the default answer, or 404 with a JSON error for flows that branch on failure.
-    #[arg(long, env = "LOOKUP_UNKNOWN_STATUS", value_enum, default_value = "200")]
+    #[arg(
+        long,
+        env = "LOOKUP_UNKNOWN_STATUS",
+        default_value = "200",
+        value_parser = one_of::<UnknownStatus>(&UnknownStatus::NAMES)
+    )]
     pub unknown_status: UnknownStatus,
 
     /// customer_id answered for unknown callers.
@@ -370,20 +435,66 @@ impl UnknownCallerArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UnknownStatus {
-    #[value(name = "200")]
-    Ok,
-    #[value(name = "404")]
-    NotFound,
+impl UnknownCallerArgs {
+    /// The lookup policy these flags choose, with the store's deadline.
+    pub fn policy(&self, on_store_error: OnStoreError, deadline: Duration) -> LookupPolicy {
+        LookupPolicy {
+            unknown_answer: self.answer(),
+            unknown_status: self.unknown_status,
+            on_store_error,
+            deadline,
+        }
+    }
 }
 
-impl std::fmt::Display for UnknownStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Ok => "200",
-            Self::NotFound => "404",
-        })
+impl ServeArgs {
+    /// Everything `serve` needs, typed.
+    pub fn settings(&self) -> ServeSettings {
+        let edge = &self.edge;
+        ServeSettings {
+            database_url: self.store.database_url.clone(),
+            pool: PoolSettings {
+                max_connections: self.store.db_max_connections,
+                acquire_timeout: self.store.store_timeout,
+                batches_per_worker: usize::from(self.db_batches_per_worker),
+            },
+            default_region: self.region.default_region,
+            policy: self
+                .unknown
+                .policy(self.on_store_error, self.store.store_timeout),
+            cache: CacheSettings {
+                ttl: self.cache_ttl,
+                max_entries: self.cache_size,
+            },
+            bind: self.bind,
+            workers: self.workers,
+            migrate: !self.no_migrate,
+            demo_data: self.demo_data,
+            fail_fast: self.fail_fast,
+            shutdown_timeout: self.shutdown_timeout,
+            limits: RequestLimits {
+                max_body: self.max_body.as_u64(),
+                request_timeout: edge.request_timeout,
+            },
+            edge: EdgeSettings {
+                api_keys: edge.api_keys.clone(),
+                basic_auth: edge.basic_auth.clone(),
+                admin_keys: edge.admin_keys.clone(),
+                allowed_networks: edge.allow_cidrs.clone(),
+                trusted_proxies: edge.trusted_proxies.clone(),
+                rate_limit: edge.rate_limit,
+                metrics_need_credentials: self.metrics_auth,
+            },
+            allow_unauthenticated: edge.allow_unauthenticated,
+            max_connections: edge.max_connections,
+            tls: match (&edge.tls_cert, &edge.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+        }
     }
 }
 
@@ -425,8 +536,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_reason() {
-        let err = Cli::try_parse_from(["customer-lookup", "--default-region", "ZZ", "migrate"])
-            .unwrap_err();
+        let err =
+            Cli::try_parse_from(["customer-lookup", "lookup", "--default-region", "ZZ", "123"])
+                .unwrap_err();
         assert!(err.to_string().contains("ISO 3166-1"), "{err}");
         let err = Cli::try_parse_from(["customer-lookup", "serve", "--unknown-loyalty-points=-5"])
             .unwrap_err();

@@ -7,10 +7,7 @@ use std::fmt;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
-use crate::domain::{
-    Customer, CustomerId, CustomerName, CustomerRecord, E164, FieldError, LoyaltyPoints,
-    parse_is_vip,
-};
+use crate::domain::{CustomerRecord, FieldValue, RecordProblem};
 use crate::normalise::PhoneNormaliser;
 use crate::store::StagedRow;
 
@@ -56,10 +53,26 @@ impl fmt::Display for RowError {
 }
 
 /// Which format an import file is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportFormat {
     Csv,
     Jsonl,
+}
+
+impl ImportFormat {
+    pub const NAMES: [&'static str; 2] = ["csv", "jsonl"];
+}
+
+impl std::str::FromStr for ImportFormat {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "csv" => Ok(Self::Csv),
+            "jsonl" => Ok(Self::Jsonl),
+            other => Err(format!("{other:?} is not csv or jsonl")),
+        }
+    }
 }
 
 /// The next row of a file: a validated record, or every reason it was refused.
@@ -192,13 +205,13 @@ fn next_csv(
         }
         let field = |name: usize| record.get(positions[name]).unwrap_or_default();
         let numbers: Vec<&str> = field(4).split(';').collect();
-        let row = parse_row(
+        let row = CustomerRecord::validate(
             field(0),
             field(1),
             FieldValue::Text(field(2)),
             FieldValue::Text(field(3)),
             &numbers,
-            normaliser,
+            |raw| normaliser.normalise(raw),
         );
         return Some(stage(line, row));
     }
@@ -246,80 +259,23 @@ fn next_jsonl(
             .get("customer_id")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        return Some(stage(*line, record_from_json(id, &object, normaliser)));
+        let record = CustomerRecord::from_json(id, &object, |raw| normaliser.normalise(raw));
+        return Some(stage(*line, record));
     }
 }
 
-/// A customer from a JSON object with `name`, `loyalty_points`, `is_vip` and `phone_numbers`
-/// (JSON Lines import, the admin API), or every reason it is refused.
-pub fn record_from_json(
-    id: &str,
-    object: &serde_json::Map<String, serde_json::Value>,
-    normaliser: &PhoneNormaliser,
-) -> Result<CustomerRecord, Vec<String>> {
-    let name = object
-        .get("name")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let numbers: Vec<&str> = match object.get("phone_numbers") {
-        // A non-string item becomes a value no normaliser accepts, so it is reported.
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().unwrap_or("\u{0}"))
-            .collect(),
-        _ => Vec::new(),
-    };
-    parse_row(
-        id,
-        name,
-        FieldValue::Json(object.get("loyalty_points")),
-        FieldValue::Json(object.get("is_vip")),
-        &numbers,
-        normaliser,
-    )
-}
-
-fn stage(line: u64, row: Result<CustomerRecord, Vec<String>>) -> RowResult {
+fn stage(line: u64, row: Result<CustomerRecord, Vec<RecordProblem>>) -> RowResult {
     row.map(|record| StagedRow { line, record })
         .map_err(|reasons| {
             reasons
                 .into_iter()
-                .map(|reason| RowError {
+                .map(|problem| RowError {
                     line,
-                    reason,
+                    reason: problem.to_string(),
                     fatal: false,
                 })
                 .collect()
         })
-}
-
-/// A field as the file gave it: CSV text, or a JSON value (absent when missing).
-enum FieldValue<'a> {
-    Text(&'a str),
-    Json(Option<&'a serde_json::Value>),
-}
-
-impl FieldValue<'_> {
-    fn points(&self) -> Result<LoyaltyPoints, FieldError> {
-        match self {
-            Self::Text(text) => LoyaltyPoints::parse(text),
-            Self::Json(Some(serde_json::Value::Number(n))) if n.is_i64() => {
-                LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
-            }
-            Self::Json(Some(other)) => LoyaltyPoints::parse(&other.to_string()),
-            Self::Json(None) => Err(FieldError("loyalty_points is missing".into())),
-        }
-    }
-
-    fn is_vip(&self) -> Result<bool, FieldError> {
-        match self {
-            Self::Text(text) => parse_is_vip(text),
-            Self::Json(Some(serde_json::Value::Bool(b))) => Ok(*b),
-            Self::Json(Some(serde_json::Value::String(text))) => parse_is_vip(text),
-            Self::Json(Some(other)) => parse_is_vip(&other.to_string()),
-            Self::Json(None) => Err(FieldError("is_vip is missing".into())),
-        }
-    }
 }
 
 /// The csv crate's line numbers count from before skipped blank lines and the `\n` of a
@@ -428,57 +384,10 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], 
     Ok(positions)
 }
 
-/// All the reasons a row is refused, or the record it describes.
-fn parse_row(
-    id: &str,
-    name: &str,
-    points: FieldValue<'_>,
-    vip: FieldValue<'_>,
-    numbers: &[&str],
-    normaliser: &PhoneNormaliser,
-) -> Result<CustomerRecord, Vec<String>> {
-    let mut reasons = Vec::new();
-    let id = noted(CustomerId::parse(id), &mut reasons);
-    let name = noted(CustomerName::parse(name), &mut reasons);
-    let loyalty_points = noted(points.points(), &mut reasons);
-    let is_vip = noted(vip.is_vip(), &mut reasons);
-
-    let mut phone_numbers: Vec<E164> = Vec::new();
-    for raw in numbers.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match normaliser.normalise(raw) {
-            // The same number written twice for one customer is one number.
-            Ok(number) if phone_numbers.contains(&number) => {}
-            Ok(number) => phone_numbers.push(number),
-            Err(why) => reasons.push(format!("phone number {raw:?} is not usable: {why}")),
-        }
-    }
-    if numbers.iter().all(|s| s.trim().is_empty()) {
-        reasons.push("phone_numbers is empty: a customer needs at least one number".into());
-    }
-    match (id, name, loyalty_points, is_vip) {
-        (Some(id), Some(name), Some(loyalty_points), Some(is_vip)) if reasons.is_empty() => {
-            Ok(CustomerRecord {
-                customer: Customer {
-                    id,
-                    name,
-                    loyalty_points,
-                    is_vip,
-                },
-                phone_numbers,
-            })
-        }
-        _ => Err(reasons),
-    }
-}
-
-/// The value, or `None` with the reason added to `reasons`.
-fn noted<T>(result: Result<T, FieldError>, reasons: &mut Vec<String>) -> Option<T> {
-    result.map_err(|e| reasons.push(e.0)).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::E164;
     use crate::normalise::Region;
 
     fn read_as(text: &str, format: ImportFormat) -> (Vec<StagedRow>, Vec<RowError>) {

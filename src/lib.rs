@@ -1,7 +1,9 @@
 //! customer-lookup: recognise a caller for Genesys Cloud flows.
 //!
-//! A lookup flows one way: edge (`http`) → handler → normalise (`normalise`) → cache (`cache`)
-//! → store (`store`) → answer (`domain::LookupAnswer`), orchestrated by `lookup`.
+//! A lookup flows one way: edge (`http`) → handler → `lookup` (the policy) → `normalise` →
+//! `cache` → `store` → answer (`domain::LookupAnswer`). `main` parses the command line with
+//! `config` and dispatches to `commands`; `startup` builds the service. docs/architecture.md
+//! has the module map.
 
 pub mod cache;
 pub mod commands;
@@ -13,6 +15,7 @@ pub mod http;
 pub mod import;
 pub mod lookup;
 pub mod normalise;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

@@ -1,18 +1,90 @@
-//! One lookup: normalise the caller ID, then ask the store. Shared by the HTTP handler and the
-//! `lookup` command so both answer the same way.
+//! The one place that decides what a caller gets: normalise the caller ID, answer from the cache
+//! or the store within the deadline, and apply the policy for unknown callers and store failures.
+//! The HTTP handler and the `lookup` command both ask here, so both answer the same way; what
+//! was counted and logged is the caller's business.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cache::{AnswerCache, CacheSettings};
 use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
 
-use std::time::Duration;
-
 /// How long a data action should wait for this service: it answers within the store deadline
 /// even when the database hangs or is gone; two more seconds cover the network and the tunnel.
 pub fn action_timeout_seconds(store_deadline: Duration) -> u8 {
     let seconds = store_deadline.as_secs_f64().ceil() as u64 + 2;
     seconds.clamp(1, 60) as u8
+}
+
+/// The status an unknown caller gets: 200 with the default answer, or 404 for flows that branch
+/// on failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownStatus {
+    Ok,
+    NotFound,
+}
+
+impl UnknownStatus {
+    pub const NAMES: [&'static str; 2] = ["200", "404"];
+}
+
+impl FromStr for UnknownStatus {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "200" => Ok(Self::Ok),
+            "404" => Ok(Self::NotFound),
+            other => Err(format!("{other:?} is not 200 or 404")),
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ok => "200",
+            Self::NotFound => "404",
+        })
+    }
+}
+
+/// What a lookup answers when the store fails or misses its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStoreError {
+    /// 503 store_unavailable with Retry-After: the flow takes its Failure path.
+    Fail,
+    /// The unknown-caller answer, marked degraded: the flow goes on as for a stranger.
+    Default,
+}
+
+impl OnStoreError {
+    pub const NAMES: [&'static str; 2] = ["fail", "default"];
+}
+
+impl FromStr for OnStoreError {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "fail" => Ok(Self::Fail),
+            "default" => Ok(Self::Default),
+            other => Err(format!("{other:?} is not fail or default")),
+        }
+    }
+}
+
+/// The operator's choices for callers the store cannot name.
+#[derive(Clone, Debug)]
+pub struct LookupPolicy {
+    pub unknown_answer: LookupAnswer,
+    pub unknown_status: UnknownStatus,
+    pub on_store_error: OnStoreError,
+    /// Every store call gives up after this, so a hung database costs a caller this much at most.
+    pub deadline: Duration,
 }
 
 /// What a lookup found out about a caller.
@@ -31,7 +103,7 @@ pub enum LookupOutcome {
 }
 
 impl LookupOutcome {
-    /// `found`, `unknown` or `invalid`, for logs.
+    /// `found`, `unknown` or `invalid`, for logs and metrics.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Found { .. } => "found",
@@ -49,96 +121,164 @@ impl LookupOutcome {
     }
 }
 
+/// Where an outcome came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerSource {
+    /// The answer cache held the number.
+    Cache,
+    /// The store was asked.
+    Store,
+    /// There was no number to look up.
+    NoNumber,
+}
+
+/// A lookup's result before the policy: the outcome and where it came from.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub outcome: LookupOutcome,
+    pub source: AnswerSource,
+}
+
+/// What the caller is answered.
+#[derive(Debug)]
+pub enum Answered {
+    /// The customer, or the unknown-caller answer for a stranger.
+    Answer { found: Found, answer: LookupAnswer },
+    /// The store failed and `--on-store-error default` answers as for a stranger.
+    Degraded {
+        answer: LookupAnswer,
+        failure: StoreError,
+    },
+}
+
+/// Why a caller gets no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// An unknown caller, with `--unknown-status 404`.
+    #[error("no customer has this phone number")]
+    CustomerNotFound { found: Found },
+    /// The store failed or missed the deadline, with `--on-store-error fail`.
+    #[error("the customer store is not answering: {0}")]
+    StoreUnavailable(#[source] StoreError),
+}
+
 #[derive(Clone)]
 pub struct Lookup {
     normaliser: PhoneNormaliser,
     store: CustomerStore,
-    unknown_answer: LookupAnswer,
-    /// Every store call gives up after this, so a hung database costs a caller this much at most.
-    deadline: Duration,
+    policy: LookupPolicy,
     /// Answers by number, found or not; store errors are never cached.
-    cache: Option<std::sync::Arc<AnswerCache>>,
+    cache: Option<Arc<AnswerCache>>,
     /// Caller IDs that needed the full parse, and what it said (sized like the cache).
-    parsed: Option<std::sync::Arc<ParsedCallerIds>>,
-    cache_hits: prometheus::IntCounter,
-    cache_misses: prometheus::IntCounter,
+    parsed: Option<Arc<ParsedCallerIds>>,
 }
 
 impl std::fmt::Debug for Lookup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lookup")
             .field("store", &self.store.backend())
-            .field("deadline", &self.deadline)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
 
 impl Lookup {
-    pub fn new(
-        normaliser: PhoneNormaliser,
-        store: CustomerStore,
-        unknown_answer: LookupAnswer,
-        deadline: Duration,
-    ) -> Self {
-        let counter = |name: &str, help: &str| {
-            prometheus::IntCounter::new(name, help).unwrap_or_else(|_| {
-                prometheus::IntCounter::new("unnamed", "unnamed").expect("a valid name")
-            })
-        };
+    pub fn new(normaliser: PhoneNormaliser, store: CustomerStore, policy: LookupPolicy) -> Self {
         Self {
             normaliser,
             store,
-            unknown_answer,
-            deadline,
+            policy,
             cache: None,
             parsed: None,
-            cache_hits: counter("cache_hits_total", "Lookups answered from the cache"),
-            cache_misses: counter("cache_misses_total", "Lookups that went to the store"),
         }
     }
 
     /// Keeps answers in memory (`ttl` zero leaves that off), and parse results of caller IDs
     /// that are not already E.164 (`max_entries` zero leaves that off too).
     pub fn with_cache(mut self, settings: CacheSettings) -> Self {
-        self.cache = AnswerCache::new(settings).map(std::sync::Arc::new);
+        self.cache = AnswerCache::new(settings).map(Arc::new);
         // Parse results never go stale, so they are kept even when answers are not.
         self.parsed = usize::try_from(settings.max_entries)
             .ok()
             .filter(|&size| size > 0)
-            .map(|size| std::sync::Arc::new(ParsedCallerIds::new(size)));
+            .map(|size| Arc::new(ParsedCallerIds::new(size)));
         self
     }
 
-    pub async fn lookup(&self, caller_id: &str) -> Result<LookupOutcome, StoreError> {
+    /// What the caller is answered, by the policy: the customer, the unknown-caller answer (or
+    /// `CustomerNotFound`), and on a store failure either `StoreUnavailable` or a degraded answer.
+    pub async fn answer(&self, caller_id: &str) -> Result<Answered, LookupError> {
+        let found = match self.find(caller_id).await {
+            Ok(found) => found,
+            Err(failure) => {
+                return match self.policy.on_store_error {
+                    OnStoreError::Fail => Err(LookupError::StoreUnavailable(failure)),
+                    OnStoreError::Default => Ok(Answered::Degraded {
+                        answer: self.policy.unknown_answer.clone(),
+                        failure,
+                    }),
+                };
+            }
+        };
+        match &found.outcome {
+            LookupOutcome::Found { customer, .. } => {
+                let answer = LookupAnswer::from(customer);
+                Ok(Answered::Answer { found, answer })
+            }
+            LookupOutcome::Unknown { .. } | LookupOutcome::Invalid(_) => {
+                match self.policy.unknown_status {
+                    UnknownStatus::NotFound => Err(LookupError::CustomerNotFound { found }),
+                    UnknownStatus::Ok => Ok(Answered::Answer {
+                        found,
+                        answer: self.policy.unknown_answer.clone(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Normalise, then the cache, then the store within the deadline.
+    pub async fn find(&self, caller_id: &str) -> Result<Found, StoreError> {
         let normalised = match &self.parsed {
             Some(parsed) => self.normaliser.normalise_remembering(caller_id, parsed),
             None => self.normaliser.normalise(caller_id),
         };
         let number = match normalised {
             Ok(number) => number,
-            Err(why) => return Ok(LookupOutcome::Invalid(why)),
-        };
-        let cached = self.cache.as_ref().and_then(|cache| cache.get(&number));
-        let found = match cached {
-            Some(found) => {
-                self.cache_hits.inc();
-                found
+            Err(why) => {
+                return Ok(Found {
+                    outcome: LookupOutcome::Invalid(why),
+                    source: AnswerSource::NoNumber,
+                });
             }
+        };
+        let (customer, source) = match self.cache.as_ref().and_then(|cache| cache.get(&number)) {
+            Some(cached) => (cached, AnswerSource::Cache),
             None => {
-                self.cache_misses.inc();
-                let found = tokio::time::timeout(self.deadline, self.store.find_by_number(&number))
-                    .await
-                    .map_err(|_| StoreError::DeadlineExceeded(self.deadline))??;
+                let customer = self
+                    .within_deadline(self.store.find_by_number(&number))
+                    .await?;
                 if let Some(cache) = &self.cache {
-                    cache.insert(number.clone(), found.clone());
+                    cache.insert(number.clone(), customer.clone());
                 }
-                found
+                (customer, AnswerSource::Store)
             }
         };
-        Ok(match found {
+        let outcome = match customer {
             Some(customer) => LookupOutcome::Found { number, customer },
             None => LookupOutcome::Unknown { number },
-        })
+        };
+        Ok(Found { outcome, source })
+    }
+
+    /// A store call that gives up at the deadline.
+    pub async fn within_deadline<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.policy.deadline, call)
+            .await
+            .map_err(|_| StoreError::DeadlineExceeded(self.policy.deadline))?
     }
 
     /// Forgets every cached answer: this instance changed the store.
@@ -148,26 +288,14 @@ impl Lookup {
         }
     }
 
-    /// The cache's hit and miss counters, for the metrics registry.
-    pub fn cache_counters(&self) -> [prometheus::IntCounter; 2] {
-        [self.cache_hits.clone(), self.cache_misses.clone()]
-    }
-
     /// Whether the store answers within the deadline.
     pub async fn ready(&self) -> Result<(), StoreError> {
-        tokio::time::timeout(self.deadline, self.store.ping())
-            .await
-            .map_err(|_| StoreError::DeadlineExceeded(self.deadline))?
+        self.within_deadline(self.store.ping()).await
     }
 
-    /// The answer for a caller: the customer, or the configured default for unknown callers.
-    pub fn answer(&self, outcome: &LookupOutcome) -> LookupAnswer {
-        match outcome {
-            LookupOutcome::Found { customer, .. } => LookupAnswer::from(customer),
-            LookupOutcome::Unknown { .. } | LookupOutcome::Invalid(_) => {
-                self.unknown_answer.clone()
-            }
-        }
+    /// The normaliser lookups use, for validating numbers written to the store the same way.
+    pub fn normaliser(&self) -> &PhoneNormaliser {
+        &self.normaliser
     }
 
     pub fn store(&self) -> &CustomerStore {

@@ -6,7 +6,7 @@ use customer_lookup::{commands, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_writer = match telemetry::init(&cli.common.log_level, cli.common.log_format) {
+    let _log_writer = match telemetry::init(&cli.logging.log_level, cli.logging.log_format) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("error: {e}");
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

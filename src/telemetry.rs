@@ -12,14 +12,49 @@ use tracing_subscriber::fmt::{FormatFields, format};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
+
+impl LogFormat {
+    pub const NAMES: [&'static str; 2] = ["pretty", "json"];
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "pretty" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            other => Err(format!("{other:?} is not pretty or json")),
+        }
+    }
+}
+
+/// Why logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("invalid --log-level {filter:?}: {source}")]
+    InvalidFilter {
+        filter: String,
+        source: tracing_subscriber::filter::ParseError,
+    },
+    #[error("cannot install the log subscriber: {0}")]
+    Install(#[from] tracing_subscriber::util::TryInitError),
+}
 
 /// Lines gathered before a write: a burst of requests' lines goes out in one call.
 const LOG_BUFFER_BYTES: usize = 64 * 1024;
 
 /// `filter` takes a level or `target=level` directives (`info`, `customer_lookup=debug,sqlx=warn`).
 /// Keep the returned guard for the life of the process: dropping it flushes the last lines.
-pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
+pub fn init(filter: &str, format: LogFormat) -> Result<WorkerGuard, TelemetryError> {
     init_with_writer(filter, format, std::io::stderr())
 }
 
@@ -28,12 +63,15 @@ pub fn init_with_writer(
     filter: &str,
     format: LogFormat,
     out: impl std::io::Write + Send + 'static,
-) -> Result<WorkerGuard, String> {
+) -> Result<WorkerGuard, TelemetryError> {
     // `Targets` rather than `EnvFilter`: the same `target=level` directives, without the span
     // bookkeeping (a lock on every span entry and exit) that only span-based directives need.
     let filter: Targets = filter
         .parse()
-        .map_err(|e| format!("invalid --log-level {filter:?}: {e}"))?;
+        .map_err(|source| TelemetryError::InvalidFilter {
+            filter: filter.to_owned(),
+            source,
+        })?;
     // Not lossy: when the queue is full, the request waits rather than a line being lost.
     // Buffered: the writer thread flushes once per batch of lines it finds queued (a write
     // call per line cost ~6% of a lookup's time under load), and at exit.
@@ -66,7 +104,7 @@ pub fn init_with_writer(
             )
             .try_init(),
     };
-    installed.map_err(|e| format!("cannot install the log subscriber: {e}"))?;
+    installed?;
     Ok(guard)
 }
 
@@ -167,6 +205,6 @@ mod tests {
     fn an_invalid_level_is_refused_before_anything_is_installed() {
         let refused = init_with_writer("info,sqlx=loud", LogFormat::Pretty, std::io::sink())
             .expect_err("refused");
-        assert!(refused.contains("--log-level"), "{refused}");
+        assert!(refused.to_string().contains("--log-level"), "{refused}");
     }
 }

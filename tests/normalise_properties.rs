@@ -9,8 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::OnceLock;
 
+use customer_lookup::domain::CustomerRecord;
 use customer_lookup::domain::E164;
-use customer_lookup::import::record_from_json;
 use customer_lookup::normalise::{PhoneNormaliser, Region};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -101,7 +101,7 @@ fn check(input: &str) -> Result<(), TestCaseError> {
     }) else {
         unreachable!("an object literal")
     };
-    let record = record_from_json("P-1", &customer, normaliser());
+    let record = CustomerRecord::from_json("P-1", &customer, |raw| normaliser().normalise(raw));
     prop_assert!(record.is_ok(), "{input:?} -> {e164}: {record:?}");
     Ok(())
 }

@@ -2,8 +2,43 @@ use super::E164;
 
 /// Why a customer field was refused; the text names the field and what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct FieldError(pub String);
+pub enum FieldError {
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} is missing")]
+    Missing { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains control characters")]
+    ControlCharacters { field: &'static str },
+    #[error(
+        "loyalty_points must be a whole number from 0 to {}, not {value}",
+        LoyaltyPoints::MAX
+    )]
+    PointsOutOfRange { value: i64 },
+    #[error(
+        "loyalty_points must be a whole number from 0 to {}, not {raw:?}",
+        LoyaltyPoints::MAX
+    )]
+    PointsNotAWholeNumber { raw: String },
+    #[error("is_vip must be true/false, 1/0 or yes/no, not {raw:?}")]
+    NotAVipFlag { raw: String },
+}
+
+/// Text that is neither empty, longer than `max` characters, nor holds control characters.
+fn plain_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Empty { field });
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::TooLong { field, max });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::ControlCharacters { field });
+    }
+    Ok(value.to_owned())
+}
 
 const MAX_ID_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 200;
@@ -14,19 +49,7 @@ pub struct CustomerId(String);
 
 impl CustomerId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError("customer_id is empty".into()));
-        }
-        if value.chars().count() > MAX_ID_CHARS {
-            return Err(FieldError(format!(
-                "customer_id is longer than {MAX_ID_CHARS} characters"
-            )));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError("customer_id contains control characters".into()));
-        }
-        Ok(Self(value.to_owned()))
+        plain_text("customer_id", raw, MAX_ID_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -40,19 +63,7 @@ pub struct CustomerName(String);
 
 impl CustomerName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError("name is empty".into()));
-        }
-        if value.chars().count() > MAX_NAME_CHARS {
-            return Err(FieldError(format!(
-                "name is longer than {MAX_NAME_CHARS} characters"
-            )));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError("name contains control characters".into()));
-        }
-        Ok(Self(value.to_owned()))
+        plain_text("name", raw, MAX_NAME_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -72,21 +83,17 @@ impl LoyaltyPoints {
         if (0..=Self::MAX).contains(&value) {
             Ok(Self(value))
         } else {
-            Err(FieldError(format!(
-                "loyalty_points must be a whole number from 0 to {}, not {value}",
-                Self::MAX
-            )))
+            Err(FieldError::PointsOutOfRange { value })
         }
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim();
-        let number: i64 = value.parse().map_err(|_| {
-            FieldError(format!(
-                "loyalty_points must be a whole number from 0 to {}, not {value:?}",
-                Self::MAX
-            ))
-        })?;
+        let number: i64 = value
+            .parse()
+            .map_err(|_| FieldError::PointsNotAWholeNumber {
+                raw: value.to_owned(),
+            })?;
         Self::new(number)
     }
 
@@ -100,9 +107,9 @@ pub fn parse_is_vip(raw: &str) -> Result<bool, FieldError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
-        other => Err(FieldError(format!(
-            "is_vip must be true/false, 1/0 or yes/no, not {other:?}"
-        ))),
+        other => Err(FieldError::NotAVipFlag {
+            raw: other.to_owned(),
+        }),
     }
 }
 

@@ -1,5 +1,12 @@
 use std::fmt;
 
+/// Why a value is not a canonical E.164 number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not in E.164 form: '+' then 3 to {MAX_DIGITS} digits, the first not 0")]
+pub struct InvalidE164 {
+    pub value: String,
+}
+
 /// A phone number in E.164 form: `+`, a country code and a national number.
 ///
 /// E.164 itself caps a number at 15 digits, but libphonenumber calls longer numbers possible
@@ -17,19 +24,18 @@ pub const MAX_DIGITS: usize = 20;
 
 impl E164 {
     /// Accepts only the canonical form `+[1-9][0-9]{2,19}`; it does not reformat anything.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let digits = value
-            .strip_prefix('+')
-            .ok_or_else(|| format!("{value:?} is not in E.164 form: it must start with '+'"))?;
-        let well_formed = (3..=MAX_DIGITS).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+    pub fn parse(value: &str) -> Result<Self, InvalidE164> {
+        let well_formed = value.strip_prefix('+').is_some_and(|digits| {
+            (3..=MAX_DIGITS).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0')
+        });
         if well_formed {
             Ok(Self(value.to_owned()))
         } else {
-            Err(format!(
-                "{value:?} is not in E.164 form: '+' then 3 to {MAX_DIGITS} digits, the first not 0"
-            ))
+            Err(InvalidE164 {
+                value: value.to_owned(),
+            })
         }
     }
 
@@ -55,6 +61,58 @@ impl fmt::Display for E164 {
 impl AsRef<str> for E164 {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+/// Why a caller ID is not a phone number. Not an error for a lookup: such a caller is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAPhoneNumber {
+    /// `anonymous`, `Restricted`, `sip:anonymous@anonymous.invalid` …
+    Withheld,
+    /// No digits at all.
+    NoDigits,
+    /// Over 250 characters (libphonenumber's limit): no caller ID looks like this.
+    InputTooLong,
+    /// The country calling code does not exist.
+    InvalidCountryCode,
+    /// Fewer digits than any full number of that country (a local number without area code).
+    TooShort,
+    /// More digits than any number of that country.
+    TooLong,
+    /// Between the shortest and the longest, but not a length that country uses.
+    InvalidLength,
+    /// libphonenumber found no number in it.
+    Unparseable,
+}
+
+impl NotAPhoneNumber {
+    /// A stable code for logs and metrics.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Withheld => "withheld",
+            Self::NoDigits => "no_digits",
+            Self::InputTooLong => "input_too_long",
+            Self::InvalidCountryCode => "invalid_country_code",
+            Self::TooShort => "too_short",
+            Self::TooLong => "too_long",
+            Self::InvalidLength => "invalid_length",
+            Self::Unparseable => "unparseable",
+        }
+    }
+}
+
+impl fmt::Display for NotAPhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Withheld => "the caller ID is withheld",
+            Self::NoDigits => "it contains no digits",
+            Self::InputTooLong => "it is longer than 250 characters",
+            Self::InvalidCountryCode => "its country calling code does not exist",
+            Self::TooShort => "it is too short to be a full number for its country",
+            Self::TooLong => "it is too long for its country",
+            Self::InvalidLength => "its length is not one its country uses",
+            Self::Unparseable => "it is not recognisable as a phone number",
+        })
     }
 }
 

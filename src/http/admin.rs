@@ -6,9 +6,10 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::AppState;
+use super::body::read_body_within_limits;
 use super::error::ApiError;
-use crate::domain::{CustomerId, CustomerRecord};
-use crate::store::StoreError;
+use crate::domain::record::RECORD_FIELDS;
+use crate::domain::{CustomerId, CustomerRecord, RecordProblem};
 
 /// A customer as the admin API shows it: the lookup fields plus every number in E.164.
 #[derive(Serialize)]
@@ -38,11 +39,7 @@ impl From<&CustomerRecord> for CustomerView {
 }
 
 fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
-    CustomerId::parse(raw).map_err(|e| ApiError::InvalidCustomer(vec![e.0]))
-}
-
-fn unavailable(e: StoreError) -> ApiError {
-    ApiError::StoreUnavailable(e)
+    CustomerId::parse(raw).map_err(|e| ApiError::InvalidCustomer(vec![RecordProblem::Field(e)]))
 }
 
 pub async fn get_customer(
@@ -50,13 +47,11 @@ pub async fn get_customer(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = customer_id(&path)?;
-    let record = state
-        .lookup
-        .store()
-        .find_customer(&id)
-        .await
-        .map_err(unavailable)?;
-    let record = record.ok_or(ApiError::NoSuchCustomer)?;
+    let lookup = &state.lookup;
+    let record = lookup
+        .within_deadline(lookup.store().find_customer(&id))
+        .await?
+        .ok_or(ApiError::NoSuchCustomer)?;
     Ok(HttpResponse::Ok().json(CustomerView::from(&record)))
 }
 
@@ -68,35 +63,24 @@ pub async fn put_customer(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = super::lookup::read_body_within_limits(&req, payload, &state).await?;
+    let body = read_body_within_limits(&req, payload, &state).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let serde_json::Value::Object(object) = value else {
-        return Err(ApiError::InvalidCustomer(vec![
-            "the body must be a JSON object with name, loyalty_points, is_vip and phone_numbers"
-                .into(),
-        ]));
+        return Err(ApiError::InvalidCustomer(vec![RecordProblem::NotAnObject]));
     };
-    let mut problems: Vec<String> = object
+    let mut problems: Vec<RecordProblem> = object
         .keys()
-        .filter(|k| {
-            ![
-                "customer_id",
-                "name",
-                "loyalty_points",
-                "is_vip",
-                "phone_numbers",
-            ]
-            .contains(&k.as_str())
-        })
-        .map(|k| format!("unknown field {k:?}"))
+        .filter(|k| !RECORD_FIELDS.contains(&k.as_str()))
+        .map(|k| RecordProblem::UnknownField(k.clone()))
         .collect();
     if let Some(in_body) = object.get("customer_id")
         && in_body.as_str() != Some(path.as_str())
     {
-        problems.push("customer_id in the body differs from the one in the path".into());
+        problems.push(RecordProblem::IdMismatch);
     }
-    let record = match crate::import::record_from_json(&path, &object, &state.normaliser) {
+    let normaliser = state.lookup.normaliser();
+    let record = match CustomerRecord::from_json(&path, &object, |raw| normaliser.normalise(raw)) {
         Ok(record) if problems.is_empty() => record,
         Ok(_) => return Err(ApiError::InvalidCustomer(problems)),
         Err(reasons) => {
@@ -104,21 +88,11 @@ pub async fn put_customer(
             return Err(ApiError::InvalidCustomer(problems));
         }
     };
-    let summary = match state
+    let summary = state
         .lookup
         .store()
         .upsert(std::slice::from_ref(&record))
-        .await
-    {
-        Ok(summary) => summary,
-        Err(StoreError::NumberTaken { number, owner }) => {
-            return Err(ApiError::NumberTaken {
-                number: number.to_string(),
-                owner,
-            });
-        }
-        Err(e) => return Err(unavailable(e)),
-    };
+        .await?;
     // Numbers may have moved between customers: no cached answer can be trusted now.
     state.lookup.invalidate_cache();
     let mut response = if summary.inserted > 0 {
@@ -134,13 +108,7 @@ pub async fn delete_customer(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = customer_id(&path)?;
-    if state
-        .lookup
-        .store()
-        .delete_customer(&id)
-        .await
-        .map_err(unavailable)?
-    {
+    if state.lookup.store().delete_customer(&id).await? {
         state.lookup.invalidate_cache();
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -165,20 +133,18 @@ pub async fn find_by_phone(
         .ok_or_else(|| {
             ApiError::MalformedQuery("give the number as ?phone=%2B15551234567".into())
         })?;
-    let number = state
-        .normaliser
+    let lookup = &state.lookup;
+    let number = lookup
+        .normaliser()
         .normalise(raw)
         .map_err(ApiError::InvalidPhoneNumber)?;
-    let store = state.lookup.store();
-    let customer = store
-        .find_by_number(&number)
-        .await
-        .map_err(unavailable)?
+    let customer = lookup
+        .within_deadline(lookup.store().find_by_number(&number))
+        .await?
         .ok_or(ApiError::NoSuchCustomer)?;
-    let record = store
-        .find_customer(&customer.id)
-        .await
-        .map_err(unavailable)?
+    let record = lookup
+        .within_deadline(lookup.store().find_customer(&customer.id))
+        .await?
         .ok_or(ApiError::NoSuchCustomer)?;
     Ok(HttpResponse::Ok().json(CustomerView::from(&record)))
 }

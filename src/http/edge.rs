@@ -13,6 +13,7 @@ use super::ApiError;
 use super::auth::Credentials;
 use super::client_addr::{self, ClientAddr};
 use super::rate_limit::ClientRateLimit;
+use super::routes;
 
 pub struct EdgePolicy {
     pub credentials: Credentials,
@@ -31,10 +32,11 @@ pub struct EdgePolicy {
 impl EdgePolicy {
     fn check(&self, req: &ServiceRequest, client: ClientAddr) -> Result<(), ApiError> {
         // Probes, the metrics scrape and the API description are for infrastructure: open.
-        let probe = match req.path() {
-            "/healthz" | "/readyz" | "/openapi.json" => true,
-            "/metrics" => !self.metrics_need_credentials,
-            _ => false,
+        let path = req.path();
+        let probe = if path == routes::METRICS {
+            !self.metrics_need_credentials
+        } else {
+            [routes::HEALTHZ, routes::READYZ, routes::OPENAPI].contains(&path)
         };
         if !probe
             && !self.allowed_networks.is_empty()
@@ -50,7 +52,7 @@ impl EdgePolicy {
                 })?;
         }
         // The admin API takes admin keys only: lookup credentials must not change customers.
-        if req.path().starts_with("/api/v1/customers") && !self.admin_credentials.is_empty() {
+        if path.starts_with(routes::CUSTOMERS) && !self.admin_credentials.is_empty() {
             return if self.admin_credentials.admit(req.headers()) {
                 Ok(())
             } else {

@@ -7,6 +7,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::RecordProblem;
+use crate::lookup::LookupError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +41,8 @@ pub enum ApiError {
     CustomerNotFound,
     #[error("no customer has this customer_id")]
     NoSuchCustomer,
-    #[error("{} problem(s): {}", .0.len(), .0.join("; "))]
-    InvalidCustomer(Vec<String>),
+    #[error("{} problem(s): {}", .0.len(), problems(.0))]
+    InvalidCustomer(Vec<RecordProblem>),
     #[error("phone number {number} belongs to customer {owner}; remove it there first")]
     NumberTaken { number: String, owner: String },
     #[error("phone is not a usable phone number: {0}")]
@@ -57,6 +59,13 @@ pub enum ApiError {
     RequestTimeout,
     #[error("the customer store is not answering; try again shortly")]
     StoreUnavailable(#[source] StoreError),
+}
+
+fn problems(list: &[RecordProblem]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ApiError {
@@ -98,7 +107,33 @@ pub struct ErrorBody<'a> {
     message: String,
 }
 
+impl From<LookupError> for ApiError {
+    fn from(error: LookupError) -> Self {
+        match error {
+            LookupError::CustomerNotFound { .. } => Self::CustomerNotFound,
+            LookupError::StoreUnavailable(cause) => Self::StoreUnavailable(cause),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NumberTaken { number, owner } => Self::NumberTaken {
+                number: number.to_string(),
+                owner,
+            },
+            other => Self::StoreUnavailable(other),
+        }
+    }
+}
+
 impl ApiError {
+    /// The JSON body this error is answered with, for the CLI to print the same.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({"error": self.code(), "message": self.to_string()})
+    }
+
     /// The store's failure behind a 503, for the request's log line.
     pub fn store_failure(&self) -> Option<&crate::store::StoreError> {
         match self {

@@ -2,15 +2,13 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 
 use super::AppState;
+use super::body::read_body_within_limits;
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::request_log::LookupLogFields;
-use crate::config::{OnStoreError, UnknownStatus};
-use crate::lookup::LookupOutcome;
-use crate::store::StoreError;
+use crate::lookup::{Answered, LookupError};
 
 pub async fn lookup_get(
     req: HttpRequest,
@@ -36,104 +34,43 @@ async fn answer(
     caller_id: &str,
 ) -> Result<HttpResponse, ApiError> {
     let metrics = req.app_data::<web::Data<Metrics>>();
-    let outcome = match state.lookup.lookup(caller_id).await {
-        Ok(outcome) => outcome,
-        Err(failure) => {
-            metrics.inspect(|m| m.count_lookup("error"));
-            return store_failed(req, state, failure);
+    let answered = state.lookup.answer(caller_id).await;
+    let (found, failure) = match &answered {
+        Ok(Answered::Answer { found, .. }) | Err(LookupError::CustomerNotFound { found }) => {
+            (Some(found), None)
+        }
+        Ok(Answered::Degraded { failure, .. }) | Err(LookupError::StoreUnavailable(failure)) => {
+            (None, Some(failure))
         }
     };
-    metrics.inspect(|m| m.count_lookup(outcome.label()));
-    req.extensions_mut().insert(LookupLogFields {
-        outcome: outcome.label(),
-        number: outcome.masked_number(),
-        store_failure: None,
-    });
-    let known = matches!(outcome, LookupOutcome::Found { .. });
-    if !known && state.unknown_status == UnknownStatus::NotFound {
-        return Err(ApiError::CustomerNotFound);
+    if let Some(metrics) = metrics {
+        metrics.count_lookup(found.map_or("error", |f| f.outcome.label()));
+        if let Some(found) = found {
+            metrics.count_answer_source(found.source);
+        }
     }
-    Ok(no_store(HttpResponse::Ok()).json(state.lookup.answer(&outcome)))
-}
-
-/// The store failed or missed its deadline: fail fast with 503, or answer as for an unknown
-/// caller and say so in a header, as `--on-store-error` chose.
-fn store_failed(
-    req: &HttpRequest,
-    state: &AppState,
-    failure: StoreError,
-) -> Result<HttpResponse, ApiError> {
-    // The request's log line names the failure: with the 503 at error level (from the
-    // ApiError), with the default answer at warn level (from these fields).
-    let degraded = state.on_store_error == OnStoreError::Default;
+    // The request's log line names the outcome, or the store failure: with a 503 at error level
+    // (from the ApiError), with a degraded answer at warn level (from these fields).
     req.extensions_mut().insert(LookupLogFields {
-        outcome: "error",
-        number: "-".into(),
-        store_failure: degraded.then(|| failure.to_string()),
+        outcome: found.map_or("error", |f| f.outcome.label()),
+        number: found.map_or_else(|| "-".into(), |f| f.outcome.masked_number()),
+        store_failure: match &answered {
+            Ok(Answered::Degraded { .. }) => failure.map(ToString::to_string),
+            _ => None,
+        },
     });
-    if !degraded {
-        return Err(ApiError::StoreUnavailable(failure));
+    match answered? {
+        Answered::Answer { answer, .. } => Ok(no_store(HttpResponse::Ok()).json(answer)),
+        Answered::Degraded { answer, .. } => Ok(no_store(HttpResponse::Ok())
+            .insert_header(("X-Lookup-Degraded", "true"))
+            .json(answer)),
     }
-    let unknown = LookupOutcome::Invalid(crate::normalise::NotAPhoneNumber::Unparseable);
-    Ok(no_store(HttpResponse::Ok())
-        .insert_header(("X-Lookup-Degraded", "true"))
-        .json(state.lookup.answer(&unknown)))
 }
 
 /// The answer names a customer: no cache on the way may keep it.
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     builder
-}
-
-/// The body, within `--max-body` (413) and `--request-timeout` (408).
-pub(super) async fn read_body_within_limits(
-    req: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-) -> Result<web::BytesMut, ApiError> {
-    let mut reading = std::pin::pin!(read_body(req, payload, state.max_body));
-    // Usually the whole body came with the headers: read it without arming a timer (a timer
-    // entry set and cleared on every request showed up in profiles).
-    let at_once = std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(match reading.as_mut().poll(cx) {
-            std::task::Poll::Ready(read) => Some(read),
-            std::task::Poll::Pending => None,
-        })
-    })
-    .await;
-    match at_once {
-        Some(read) => read,
-        None => tokio::time::timeout(state.request_timeout, reading)
-            .await
-            .map_err(|_| ApiError::RequestTimeout)?,
-    }
-}
-
-/// Reads the body up to `limit` bytes; the Content-Length is checked first so an honest
-/// oversized request is refused before any of it is read.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: u64,
-) -> Result<web::BytesMut, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::UnreadableBody(e.to_string()))?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// The caller ID from a JSON body. Genesys sends `application/json`; the body is read as JSON

@@ -8,6 +8,7 @@ use prometheus::{
 };
 
 use super::AppState;
+use crate::lookup::AnswerSource;
 
 pub struct Metrics {
     registry: Registry,
@@ -15,6 +16,8 @@ pub struct Metrics {
     latency: HistogramVec,
     lookups: IntCounterVec,
     store_errors: IntCounter,
+    cache_hits: IntCounter,
+    cache_misses: IntCounter,
     pool_connections: IntGaugeVec,
 }
 
@@ -25,8 +28,7 @@ const LATENCY_BUCKETS: [f64; 14] = [
 ];
 
 impl Metrics {
-    /// `cache_counters`: the lookup cache's hits and misses, counted where they happen.
-    pub fn new(cache_counters: [IntCounter; 2]) -> Result<Self, prometheus::Error> {
+    pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("customer_lookup".into()), None)?;
         let requests = IntCounterVec::new(
             Opts::new(
@@ -77,15 +79,18 @@ impl Metrics {
         registry.register(Box::new(store_errors.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(build_info))?;
-        for counter in cache_counters {
-            registry.register(Box::new(counter))?;
-        }
+        let cache_hits = IntCounter::new("cache_hits_total", "Lookups answered from the cache")?;
+        let cache_misses = IntCounter::new("cache_misses_total", "Lookups that went to the store")?;
+        registry.register(Box::new(cache_hits.clone()))?;
+        registry.register(Box::new(cache_misses.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             lookups,
             store_errors,
+            cache_hits,
+            cache_misses,
             pool_connections,
         })
     }
@@ -107,6 +112,15 @@ impl Metrics {
         self.lookups.with_label_values(&[outcome]).inc();
         if outcome == "error" {
             self.store_errors.inc();
+        }
+    }
+
+    /// A lookup that had a number to look up was answered from the cache or the store.
+    pub fn count_answer_source(&self, source: AnswerSource) {
+        match source {
+            AnswerSource::Cache => self.cache_hits.inc(),
+            AnswerSource::Store => self.cache_misses.inc(),
+            AnswerSource::NoNumber => {}
         }
     }
 

@@ -24,6 +24,7 @@ use phonenumber::metadata::{DATABASE, Metadata};
 use phonenumber::{PhoneNumber, Validation, country};
 
 use crate::domain::E164;
+pub use crate::domain::NotAPhoneNumber;
 
 /// libphonenumber's `MAX_INPUT_STRING_LENGTH`: longer input is refused before any parsing work.
 const MAX_INPUT_CHARS: usize = 250;
@@ -40,58 +41,6 @@ const WITHHELD_WORDS: [&str; 9] = [
     "no caller",
     "not available",
 ];
-
-/// Why a caller ID is not a phone number. Not an error for a lookup: such a caller is unknown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotAPhoneNumber {
-    /// `anonymous`, `Restricted`, `sip:anonymous@anonymous.invalid` …
-    Withheld,
-    /// No digits at all.
-    NoDigits,
-    /// Over 250 characters (libphonenumber's limit): no caller ID looks like this.
-    InputTooLong,
-    /// The country calling code does not exist.
-    InvalidCountryCode,
-    /// Fewer digits than any full number of that country (a local number without area code).
-    TooShort,
-    /// More digits than any number of that country.
-    TooLong,
-    /// Between the shortest and the longest, but not a length that country uses.
-    InvalidLength,
-    /// libphonenumber found no number in it.
-    Unparseable,
-}
-
-impl NotAPhoneNumber {
-    /// A stable code for logs and metrics.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Withheld => "withheld",
-            Self::NoDigits => "no_digits",
-            Self::InputTooLong => "input_too_long",
-            Self::InvalidCountryCode => "invalid_country_code",
-            Self::TooShort => "too_short",
-            Self::TooLong => "too_long",
-            Self::InvalidLength => "invalid_length",
-            Self::Unparseable => "unparseable",
-        }
-    }
-}
-
-impl fmt::Display for NotAPhoneNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Withheld => "the caller ID is withheld",
-            Self::NoDigits => "it contains no digits",
-            Self::InputTooLong => "it is longer than 250 characters",
-            Self::InvalidCountryCode => "its country calling code does not exist",
-            Self::TooShort => "it is too short to be a full number for its country",
-            Self::TooLong => "it is too long for its country",
-            Self::InvalidLength => "its length is not one its country uses",
-            Self::Unparseable => "it is not recognisable as a phone number",
-        })
-    }
-}
 
 /// A default region for national formats, checked against libphonenumber's metadata.
 #[derive(Clone, Copy, Debug)]

@@ -9,10 +9,26 @@ use super::{CustomerStore, StoreError};
 use crate::domain::CustomerRecord;
 
 /// `upsert` adds or updates the file's customers; `replace` also deletes every other customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportMode {
     Upsert,
     Replace,
+}
+
+impl ImportMode {
+    pub const NAMES: [&'static str; 2] = ["upsert", "replace"];
+}
+
+impl std::str::FromStr for ImportMode {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "upsert" => Ok(Self::Upsert),
+            "replace" => Ok(Self::Replace),
+            other => Err(format!("{other:?} is not upsert or replace")),
+        }
+    }
 }
 
 /// A validated row with the line it came from.
@@ -338,8 +354,6 @@ impl BulkImport {
 
 /// The rows as CSV for `COPY … (FORMAT csv)`: customers, then numbers.
 fn copy_csv(rows: &[StagedRow]) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-    let csv_error =
-        |e: csv::Error| StoreError::Corrupt(format!("cannot encode rows for COPY: {e}"));
     let mut customers = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
     let mut numbers = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 40));
     for row in rows {
@@ -347,24 +361,20 @@ fn copy_csv(rows: &[StagedRow]) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
         let line = row.line.to_string();
         let points = c.loyalty_points.value().to_string();
         let vip = if c.is_vip { "true" } else { "false" };
-        customers
-            .write_record([
-                line.as_str(),
-                c.id.as_str(),
-                c.name.as_str(),
-                points.as_str(),
-                vip,
-            ])
-            .map_err(csv_error)?;
+        customers.write_record([
+            line.as_str(),
+            c.id.as_str(),
+            c.name.as_str(),
+            points.as_str(),
+            vip,
+        ])?;
         for number in &row.record.phone_numbers {
-            numbers
-                .write_record([line.as_str(), number.as_str(), c.id.as_str()])
-                .map_err(csv_error)?;
+            numbers.write_record([line.as_str(), number.as_str(), c.id.as_str()])?;
         }
     }
     let into_bytes = |w: csv::Writer<Vec<u8>>| {
         w.into_inner()
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode rows for COPY: {e}")))
+            .map_err(|e| StoreError::Encode(csv::Error::from(e.into_error())))
     };
     Ok((into_bytes(customers)?, into_bytes(numbers)?))
 }

@@ -49,9 +49,16 @@ pub enum StoreError {
     #[error("phone number {number} already belongs to customer {owner}")]
     NumberTaken { number: E164, owner: String },
     #[error("a stored customer is invalid ({0}); fix the row in the database")]
-    Corrupt(String),
-    #[error("cannot open {path} for reading: {reason}")]
-    ReadConnection { path: String, reason: String },
+    CorruptField(#[from] crate::domain::FieldError),
+    #[error("a stored phone number is invalid ({0}); fix the row in the database")]
+    CorruptNumber(#[from] crate::domain::InvalidE164),
+    #[error("cannot encode rows for COPY: {0}")]
+    Encode(#[from] csv::Error),
+    #[error("cannot open {path} for reading: {source}")]
+    ReadConnection {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the lookup batches have stopped")]
@@ -62,7 +69,7 @@ pub enum StoreError {
     #[error("the store did not answer within {0:?}")]
     DeadlineExceeded(Duration),
     #[error("cannot write the exported customers: {0}")]
-    Sink(String),
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Pool settings that are the operator's to choose.
@@ -162,11 +169,10 @@ impl TryFrom<CustomerRow> for Customer {
     type Error = StoreError;
 
     fn try_from(row: CustomerRow) -> Result<Self, Self::Error> {
-        let corrupt = |e: crate::domain::FieldError| StoreError::Corrupt(e.0);
         Ok(Customer {
-            id: CustomerId::parse(&row.customer_id).map_err(corrupt)?,
-            name: CustomerName::parse(&row.name).map_err(corrupt)?,
-            loyalty_points: LoyaltyPoints::new(row.loyalty_points).map_err(corrupt)?,
+            id: CustomerId::parse(&row.customer_id)?,
+            name: CustomerName::parse(&row.name)?,
+            loyalty_points: LoyaltyPoints::new(row.loyalty_points)?,
             is_vip: row.is_vip,
         })
     }
@@ -375,7 +381,7 @@ impl CustomerStore {
         let Some(row) = row else { return Ok(None) };
         let phone_numbers = numbers
             .iter()
-            .map(|n| E164::parse(n).map_err(StoreError::Corrupt))
+            .map(|n| E164::parse(n).map_err(StoreError::from))
             .collect::<Result<_, _>>()?;
         Ok(Some(CustomerRecord {
             customer: Customer::try_from(row)?,
@@ -393,7 +399,7 @@ impl CustomerStore {
     }
 
     /// Streams every customer, with their numbers, to `visit`; returns how many there were.
-    pub async fn for_each_customer<E: std::fmt::Display>(
+    pub async fn for_each_customer<E: std::error::Error + Send + Sync + 'static>(
         &self,
         mut visit: impl FnMut(&CustomerRecord) -> Result<(), E>,
     ) -> Result<u64, StoreError> {
@@ -402,7 +408,7 @@ impl CustomerStore {
         let mut count = 0u64;
         let mut emit = |record: &CustomerRecord| {
             count += 1;
-            visit(record).map_err(|e| StoreError::Sink(e.to_string()))
+            visit(record).map_err(|e| StoreError::Sink(Box::new(e)))
         };
         on_pool!(self, pool => {
             let mut rows = sqlx::query_as::<_, (String, String, i64, bool, Option<String>)>(EXPORT).fetch(pool);
@@ -415,7 +421,7 @@ impl CustomerStore {
                     current = Some(CustomerRecord { customer, phone_numbers: Vec::new() });
                 }
                 if let (Some(record), Some(e164)) = (current.as_mut(), e164) {
-                    record.phone_numbers.push(E164::parse(&e164).map_err(StoreError::Corrupt)?);
+                    record.phone_numbers.push(E164::parse(&e164)?);
                 }
             }
         });
@@ -465,9 +471,9 @@ fn open_in_thread_reads(file: &Path) -> Result<Option<Arc<SqliteReads>>, StoreEr
     }
     SqliteReads::open(file)
         .map(|reads| Some(Arc::new(reads)))
-        .map_err(|e| StoreError::ReadConnection {
+        .map_err(|source| StoreError::ReadConnection {
             path: file.display().to_string(),
-            reason: e.to_string(),
+            source,
         })
 }
 

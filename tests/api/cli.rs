@@ -160,8 +160,7 @@ pub(crate) fn csv_file(rows: &str) -> tempfile::NamedTempFile {
 
 fn run(db: &TestDatabase, args: &[&str]) -> Output {
     binary()
-        .arg("--database-url")
-        .arg(&db.url)
+        .env("DATABASE_URL", &db.url)
         .args(args)
         .output()
         .expect("binary runs")
@@ -350,7 +349,7 @@ fn default_region_comes_from_the_environment() {
 #[test]
 fn bad_configuration_is_refused_with_a_clear_message() {
     let output = binary()
-        .args(["--database-url", "mysql://root@localhost/db", "migrate"])
+        .args(["migrate", "--database-url", "mysql://root@localhost/db"])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -361,7 +360,7 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     );
     let output = binary()
         .env("LOOKUP_DEFAULT_REGION", "XX")
-        .arg("migrate")
+        .args(["lookup", "5551234567"])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -383,7 +382,7 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     for batches in ["0", "9", "two"] {
         let output = binary()
             .env("LOOKUP_DB_BATCHES_PER_WORKER", batches)
-            .arg("migrate")
+            .arg("serve")
             .output()
             .unwrap();
         assert!(!output.status.success(), "{batches} accepted");
@@ -391,6 +390,60 @@ fn bad_configuration_is_refused_with_a_clear_message() {
             stderr(&output).contains("--db-batches-per-worker"),
             "{}",
             stderr(&output)
+        );
+    }
+}
+
+/// Each subcommand lists exactly the options it uses: the store's only where a store is opened,
+/// the service's only on `serve`.
+#[test]
+fn each_subcommand_help_lists_only_what_applies_to_it() {
+    let help = |command: &str| {
+        let output = binary().args([command, "--help"]).output().unwrap();
+        assert!(output.status.success(), "{command} --help");
+        stdout(&output)
+    };
+    let store = ["--database-url", "--db-max-connections", "--store-timeout"];
+    let serve_only = [
+        "--db-batches-per-worker",
+        "--bind",
+        "--cache-ttl",
+        "--api-key",
+        "--on-store-error",
+    ];
+    for command in ["gen-cert", "export-action"] {
+        let text = help(command);
+        for option in store.iter().chain(&serve_only).chain(&["--default-region"]) {
+            // export-action fits the action's timeout to the service's --store-timeout.
+            if command == "export-action" && *option == "--store-timeout" {
+                continue;
+            }
+            assert!(!text.contains(option), "{command} --help lists {option}");
+        }
+    }
+    for command in ["migrate", "export", "import", "lookup", "serve"] {
+        let text = help(command);
+        for option in store {
+            assert!(text.contains(option), "{command} --help lacks {option}");
+        }
+        for option in serve_only {
+            assert_eq!(
+                text.contains(option),
+                command == "serve",
+                "{command} --help and {option}"
+            );
+        }
+        let numbers = ["import", "lookup", "serve"].contains(&command);
+        assert_eq!(
+            text.contains("--default-region"),
+            numbers,
+            "{command} --help and --default-region"
+        );
+    }
+    for command in ["serve", "migrate", "gen-cert", "export-action"] {
+        assert!(
+            help(command).contains("--log-level"),
+            "{command}: logging applies everywhere"
         );
     }
 }
@@ -467,7 +520,7 @@ fn import_reads_standard_input_when_the_file_is_a_dash() {
     let folder = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", folder.path().join("stdin.db").display());
     let mut child = binary()
-        .args(["--database-url", &db, "import", "-"])
+        .args(["import", "-", "--database-url", &db])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -486,7 +539,7 @@ fn import_reads_standard_input_when_the_file_is_a_dash() {
         stdout(&output)
     );
     let output = binary()
-        .args(["--database-url", &db, "lookup", "5550004444"])
+        .args(["lookup", "5550004444", "--database-url", &db])
         .output()
         .unwrap();
     assert_eq!(
@@ -581,8 +634,8 @@ async fn an_import_leaves_everything_in_the_sqlite_file_itself() {
     let copied = copy.path().join("copy.db");
     std::fs::copy(&file, &copied).unwrap();
     let output = binary()
-        .args(["--database-url", &format!("sqlite://{}", copied.display())])
         .args(["lookup", "+15550001999"])
+        .args(["--database-url", &format!("sqlite://{}", copied.display())])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -85,9 +85,9 @@ async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
     let db = crate::helpers::TestDatabase::new(backend).await;
     let cli = <customer_lookup::config::Cli as clap::Parser>::try_parse_from([
         "customer-lookup",
+        "serve",
         "--database-url",
         &db.url,
-        "serve",
         "--bind",
         "127.0.0.1:0",
         "--workers",
@@ -98,7 +98,7 @@ async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
     let customer_lookup::config::Command::Serve(serve) = &cli.command else {
         unreachable!()
     };
-    let app = customer_lookup::http::Application::build(&cli.common, serve)
+    let app = customer_lookup::startup::Application::build(&serve.settings())
         .await
         .unwrap();
     let base = format!("http://{}", app.address());
@@ -118,7 +118,7 @@ async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
     );
 
     let output = crate::helpers::binary()
-        .args(["--database-url", &db.url, "migrate"])
+        .args(["migrate", "--database-url", &db.url])
         .output()
         .unwrap();
     assert!(

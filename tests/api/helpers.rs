@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use customer_lookup::config::{Cli, Command as CliCommand};
-use customer_lookup::http::Application;
+use customer_lookup::startup::Application;
 use sqlx::Connection;
 use tempfile::TempDir;
 
@@ -213,9 +213,9 @@ impl TestApp {
 pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::SocketAddr {
     let mut args = vec![
         "customer-lookup",
+        "serve",
         "--database-url",
         database_url,
-        "serve",
         "--bind",
         "127.0.0.1:0",
         "--demo-data",
@@ -228,7 +228,7 @@ pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::Socke
     let CliCommand::Serve(serve) = &cli.command else {
         unreachable!("serve")
     };
-    let app = Application::build(&cli.common, serve)
+    let app = Application::build(&serve.settings())
         .await
         .expect("application starts");
     let address = app.address();
@@ -268,12 +268,11 @@ pub struct ServeProcess {
 
 /// `customer-lookup [global] serve --demo-data [serve]` on a free loopback port, one worker, in a
 /// fresh folder (so the embedded SQLite file is new). Keep the folder as long as the process.
-pub fn serve_demo(global: &[&str], serve: &[&str]) -> (TempDir, ServeProcess) {
+pub fn serve_demo(options: &[&str], serve: &[&str]) -> (TempDir, ServeProcess) {
     let folder = tempfile::tempdir().expect("temp dir");
     let mut command = binary();
     command
         .current_dir(folder.path())
-        .args(global)
         .args([
             "serve",
             "--demo-data",
@@ -282,6 +281,7 @@ pub fn serve_demo(global: &[&str], serve: &[&str]) -> (TempDir, ServeProcess) {
             "--workers",
             "1",
         ])
+        .args(options)
         .args(serve);
     let process = ServeProcess::start(command);
     (folder, process)

@@ -526,9 +526,9 @@ async fn start_up_waits_for_an_unreachable_database_unless_told_to_fail_fast() {
     let fast = binary()
         .current_dir(folder.path())
         .args([
+            "serve",
             "--database-url",
             &postgres.url(),
-            "serve",
             "--bind",
             "127.0.0.1:0",
             "--fail-fast",
@@ -544,9 +544,9 @@ async fn start_up_waits_for_an_unreachable_database_unless_told_to_fail_fast() {
 
     let mut command = binary();
     command.current_dir(folder.path()).args([
+        "serve",
         "--database-url",
         &postgres.url(),
-        "serve",
         "--bind",
         "127.0.0.1:0",
         "--demo-data",

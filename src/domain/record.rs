@@ -1,0 +1,148 @@
+//! A customer record from the fields an import row or an admin request gives: every problem is
+//! found and named, not just the first. Phone numbers are normalised by the caller's function,
+//! so this module stays free of the parser and its metadata.
+
+use super::{
+    Customer, CustomerId, CustomerName, CustomerRecord, E164, FieldError, LoyaltyPoints,
+    NotAPhoneNumber, parse_is_vip,
+};
+
+/// The fields a record is made of, as JSON objects carry them.
+pub const RECORD_FIELDS: [&str; 5] = [
+    "customer_id",
+    "name",
+    "loyalty_points",
+    "is_vip",
+    "phone_numbers",
+];
+
+/// Why a customer record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordProblem {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("phone number {raw:?} is not usable: {why}")]
+    PhoneNumber { raw: String, why: NotAPhoneNumber },
+    #[error("phone_numbers is empty: a customer needs at least one number")]
+    NoPhoneNumbers,
+    #[error("unknown field {0:?}")]
+    UnknownField(String),
+    #[error("customer_id in the body differs from the one in the path")]
+    IdMismatch,
+    #[error("the body must be a JSON object with name, loyalty_points, is_vip and phone_numbers")]
+    NotAnObject,
+}
+
+/// A field as the source gave it: CSV text, or a JSON value (absent when missing).
+pub enum FieldValue<'a> {
+    Text(&'a str),
+    Json(Option<&'a serde_json::Value>),
+}
+
+impl FieldValue<'_> {
+    fn points(&self) -> Result<LoyaltyPoints, FieldError> {
+        match self {
+            Self::Text(text) => LoyaltyPoints::parse(text),
+            Self::Json(Some(serde_json::Value::Number(n))) if n.is_i64() => {
+                LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
+            }
+            Self::Json(Some(other)) => LoyaltyPoints::parse(&other.to_string()),
+            Self::Json(None) => Err(FieldError::Missing {
+                field: "loyalty_points",
+            }),
+        }
+    }
+
+    fn is_vip(&self) -> Result<bool, FieldError> {
+        match self {
+            Self::Text(text) => parse_is_vip(text),
+            Self::Json(Some(serde_json::Value::Bool(b))) => Ok(*b),
+            Self::Json(Some(serde_json::Value::String(text))) => parse_is_vip(text),
+            Self::Json(Some(other)) => parse_is_vip(&other.to_string()),
+            Self::Json(None) => Err(FieldError::Missing { field: "is_vip" }),
+        }
+    }
+}
+
+/// The value, or `None` with the problem noted.
+fn noted<T>(result: Result<T, FieldError>, problems: &mut Vec<RecordProblem>) -> Option<T> {
+    result.map_err(|e| problems.push(e.into())).ok()
+}
+
+impl CustomerRecord {
+    /// The record the fields describe, or every reason they do not describe one. `normalise`
+    /// turns each written number into E.164 as lookups will.
+    pub fn validate(
+        id: &str,
+        name: &str,
+        points: FieldValue<'_>,
+        vip: FieldValue<'_>,
+        numbers: &[&str],
+        normalise: impl Fn(&str) -> Result<E164, NotAPhoneNumber>,
+    ) -> Result<Self, Vec<RecordProblem>> {
+        let mut problems = Vec::new();
+        let id = noted(CustomerId::parse(id), &mut problems);
+        let name = noted(CustomerName::parse(name), &mut problems);
+        let loyalty_points = noted(points.points(), &mut problems);
+        let is_vip = noted(vip.is_vip(), &mut problems);
+
+        let mut phone_numbers: Vec<E164> = Vec::new();
+        for raw in numbers.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            match normalise(raw) {
+                // The same number written twice for one customer is one number.
+                Ok(number) if phone_numbers.contains(&number) => {}
+                Ok(number) => phone_numbers.push(number),
+                Err(why) => problems.push(RecordProblem::PhoneNumber {
+                    raw: raw.to_owned(),
+                    why,
+                }),
+            }
+        }
+        if numbers.iter().all(|s| s.trim().is_empty()) {
+            problems.push(RecordProblem::NoPhoneNumbers);
+        }
+        match (id, name, loyalty_points, is_vip) {
+            (Some(id), Some(name), Some(loyalty_points), Some(is_vip)) if problems.is_empty() => {
+                Ok(Self {
+                    customer: Customer {
+                        id,
+                        name,
+                        loyalty_points,
+                        is_vip,
+                    },
+                    phone_numbers,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+
+    /// A record from a JSON object with `name`, `loyalty_points`, `is_vip` and
+    /// `phone_numbers` (JSON Lines import, the admin API).
+    pub fn from_json(
+        id: &str,
+        object: &serde_json::Map<String, serde_json::Value>,
+        normalise: impl Fn(&str) -> Result<E164, NotAPhoneNumber>,
+    ) -> Result<Self, Vec<RecordProblem>> {
+        let name = object
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let numbers: Vec<&str> = match object.get("phone_numbers") {
+            // A non-string item becomes a value no normaliser accepts, so it is reported.
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().unwrap_or("\u{0}"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self::validate(
+            id,
+            name,
+            FieldValue::Json(object.get("loyalty_points")),
+            FieldValue::Json(object.get("is_vip")),
+            &numbers,
+            normalise,
+        )
+    }
+}

@@ -1,0 +1,12 @@
+//! Every path the service serves, named once: the router registers them, the edge guard and the
+//! API description refer to them.
+
+pub const LOOKUP: &str = "/api/v1/lookup";
+/// The admin API's search by phone number.
+pub const CUSTOMERS: &str = "/api/v1/customers";
+/// One customer of the admin API.
+pub const CUSTOMER: &str = "/api/v1/customers/{customer_id}";
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const METRICS: &str = "/metrics";
+pub const OPENAPI: &str = "/openapi.json";

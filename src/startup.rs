@@ -1,0 +1,244 @@
+//! Builds the running service from its settings: warm the number parser, open the store (with
+//! retries), migrate, add demo data, decide the edge policy (refusing a public bind nobody
+//! guards), then bind and start the HTTP workers. `serve` and the tests both start it here.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::Server;
+
+use crate::cache::CacheSettings;
+use crate::http::{EdgeSettings, HttpServices, RequestLimits};
+use crate::lookup::{Lookup, LookupPolicy};
+use crate::normalise::{PhoneNormaliser, Region};
+use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
+
+/// The certificate and key files for HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Everything `serve` is told, typed.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    pub database_url: DatabaseUrl,
+    pub pool: PoolSettings,
+    pub default_region: Region,
+    pub policy: LookupPolicy,
+    pub cache: CacheSettings,
+    pub bind: SocketAddr,
+    /// HTTP worker threads; `None` is one per core.
+    pub workers: Option<usize>,
+    pub migrate: bool,
+    pub demo_data: bool,
+    /// Exit at once when the database is unreachable at start, instead of retrying.
+    pub fail_fast: bool,
+    pub shutdown_timeout: Duration,
+    pub limits: RequestLimits,
+    pub edge: EdgeSettings,
+    /// Serve lookups without credentials on a non-loopback address.
+    pub allow_unauthenticated: bool,
+    /// Most connections open at once, across all workers.
+    pub max_connections: usize,
+    pub tls: Option<TlsFiles>,
+}
+
+/// Why the service did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "refusing to serve customer data on {0} without credentials: anyone who reaches it could look up \
+         any number. Set --api-key KEY (LOOKUP_API_KEYS) or --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH), \
+         or pass --allow-unauthenticated if something in front of it authenticates callers"
+    )]
+    Unguarded(SocketAddr),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("cannot watch for SIGHUP: {0}")]
+    Signal(#[from] std::io::Error),
+}
+
+/// The services of a started store, ready to be served: what `Application` binds, and what the
+/// handler benchmark calls in-process.
+pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupError> {
+    check_guarded(settings)?;
+    let normaliser = PhoneNormaliser::new(settings.default_region);
+    let started = std::time::Instant::now();
+    let samples = normaliser.warm_up();
+    tracing::debug!(
+        samples,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "number parser warmed up"
+    );
+
+    let store =
+        connect_with_retry(&settings.database_url, settings.pool, settings.fail_fast).await?;
+    if settings.migrate {
+        store.migrate().await?;
+    }
+    if settings.demo_data {
+        let summary = store.insert_missing(&crate::demo::customers()).await?;
+        tracing::info!(
+            inserted = summary.inserted,
+            already_there = summary.unchanged,
+            "demo customers"
+        );
+    }
+    let lookup = Lookup::new(normaliser, store, settings.policy.clone()).with_cache(settings.cache);
+    Ok(HttpServices::new(lookup, settings.limits, &settings.edge)?)
+}
+
+/// A public bind needs credentials, or the operator's word that something in front checks them.
+fn check_guarded(settings: &ServeSettings) -> Result<(), StartupError> {
+    if settings.edge.has_credentials() {
+        return Ok(());
+    }
+    if settings.bind.ip().is_loopback() {
+        tracing::warn!(
+            "no credentials configured: fine on this machine, but a tunnel (ngrok, cloudflared) makes this port \
+             public; set --api-key or --basic-auth before opening one"
+        );
+        return Ok(());
+    }
+    if !settings.allow_unauthenticated {
+        return Err(StartupError::Unguarded(settings.bind));
+    }
+    tracing::warn!(bind = %settings.bind, "serving without credentials (--allow-unauthenticated)");
+    Ok(())
+}
+
+/// Opens the store; while the database is unreachable, retries with back-off (logging why),
+/// unless `fail_fast`.
+async fn connect_with_retry(
+    url: &DatabaseUrl,
+    settings: PoolSettings,
+    fail_fast: bool,
+) -> Result<CustomerStore, StoreError> {
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match CustomerStore::connect(url, settings).await {
+            Ok(store) => return Ok(store),
+            Err(e @ StoreError::Connect { .. }) if !fail_fast => {
+                tracing::warn!(error = %e, retry_in = ?wait, "database unreachable at start; retrying (--fail-fast exits instead)");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A service that is listening and ready to be run.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    store: CustomerStore,
+}
+
+impl Application {
+    /// Everything `serve` does before answering: prepare the services, bind, start the workers.
+    pub async fn build(settings: &ServeSettings) -> Result<Self, StartupError> {
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        log_configuration(settings, workers);
+        let services = prepare(settings).await?;
+        let store = services.store().clone();
+
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Listen {
+            address: settings.bind,
+            source,
+        })?;
+        let listen_error = |source| StartupError::Listen {
+            address: settings.bind,
+            source,
+        };
+        let address = listener.local_addr().map_err(listen_error)?;
+        services.forget_idle_clients_periodically();
+        let server = HttpServer::new(move || services.clone().app())
+            .workers(workers)
+            // Per worker in actix; the setting is for the whole process.
+            .max_connections(settings.max_connections.div_ceil(workers).max(1))
+            .client_request_timeout(settings.limits.request_timeout)
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1));
+        let (server, scheme) = match &settings.tls {
+            Some(files) => {
+                let certificate = Arc::new(crate::tls::ReloadableCertificate::load(
+                    &files.cert,
+                    &files.key,
+                )?);
+                tracing::info!(fingerprint = %certificate.fingerprint(), "TLS certificate loaded (SIGHUP reloads it)");
+                crate::tls::reload_on_sighup(Arc::clone(&certificate))?;
+                let config = crate::tls::server_config(certificate)?;
+                let server = server
+                    .listen_rustls_0_23(listener, config)
+                    .map_err(listen_error)?;
+                (server, "https")
+            }
+            None => (server.listen(listener).map_err(listen_error)?, "http"),
+        };
+        let server = server.run();
+        tracing::info!(address = %address, "listening on {scheme}://{address}");
+        Ok(Self {
+            server,
+            address,
+            store,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix stops accepting, lets in-flight requests finish),
+    /// then closes the store's connections.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}
+
+fn log_configuration(settings: &ServeSettings, workers: usize) {
+    let edge = &settings.edge;
+    tracing::info!(
+        bind = %settings.bind,
+        database_url = %settings.database_url,
+        default_region = %settings.default_region,
+        db_max_connections = settings.pool.max_connections,
+        db_batches_per_worker = settings.pool.batches_per_worker,
+        workers,
+        max_body = settings.limits.max_body,
+        migrate = settings.migrate,
+        demo_data = settings.demo_data,
+        unknown_status = %settings.policy.unknown_status,
+        unknown_answer = %serde_json::to_string(&settings.policy.unknown_answer).unwrap_or_default(),
+        tls = settings.tls.is_some(),
+        api_keys = edge.api_keys.len(),
+        basic_auth_users = edge.basic_auth.len(),
+        rate_limit = edge.rate_limit,
+        allow_cidrs = ?edge.allowed_networks,
+        trusted_proxies = ?edge.trusted_proxies,
+        request_timeout = ?settings.limits.request_timeout,
+        max_connections = settings.max_connections,
+        cache_ttl = ?settings.cache.ttl,
+        cache_size = settings.cache.max_entries,
+        "configuration"
+    );
+}
