@@ -3,6 +3,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The patched number parser ([patch.crates-io]) and the declared benchmarks are part of the manifest.
+COPY vendor ./vendor
+COPY benches ./benches
 COPY src ./src
 COPY migrations ./migrations
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -2,6 +2,7 @@
 # Lookup throughput and latency next to nginx, in one run, on loopback:
 #   bench/http.sh                        # 1,000,000 customers, 10 s per case
 #   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 bench/http.sh
+#   BASELINE_BIN=path/to/other/customer-lookup bench/http.sh   # the same cases for another build, interleaved
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -40,8 +41,8 @@ PY
 psql "$postgres" -qc "CREATE DATABASE $database" >/dev/null
 sqlite_url="sqlite://$work/customers.db"
 pg_url="${postgres%/*}/$database"
-"$bin" --database-url "$sqlite_url" import "$work/customers.csv" >/dev/null
-"$bin" --database-url "$pg_url" import "$work/customers.csv" >/dev/null
+DATABASE_URL="$sqlite_url" "$bin" import "$work/customers.csv" >/dev/null
+DATABASE_URL="$pg_url" "$bin" import "$work/customers.csv" >/dev/null
 
 cat > "$work/nginx.conf" <<NGINX
 worker_processes 1;
@@ -74,14 +75,23 @@ request = function()
 end
 LUA
 
-serve() { # port url
-  taskset -c 0 "$bin" --database-url "$2" serve --bind "127.0.0.1:$1" --workers 1 --rate-limit 0 \
+serve() { # port url [binary]
+  DATABASE_URL="$2" taskset -c 0 "${3:-$bin}" serve --bind "127.0.0.1:$1" --workers 1 --rate-limit 0 \
     --no-migrate > "$work/serve-$1.log" 2>&1 & pids+=($!)
   for _ in $(seq 100); do curl -sf "127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
   echo "service on $1 did not become ready" >&2; exit 1
 }
 serve 18481 "$sqlite_url"
 serve 18482 "$pg_url"
+cases=("sqlite-same 18481 same" "sqlite-random 18481 random" "postgres-same 18482 same" "postgres-random 18482 random")
+if [[ -n "${BASELINE_BIN:-}" ]]; then
+  # Both builds read the same files; the one under test applied the migrations.
+  serve 18483 "$sqlite_url" "$BASELINE_BIN"
+  serve 18484 "$pg_url" "$BASELINE_BIN"
+  cases+=("base-sqlite-same 18483 same" "base-sqlite-random 18483 random"
+          "base-postgres-same 18484 same" "base-postgres-random 18484 random")
+fi
+labels=$(for c in "${cases[@]}"; do echo -n "${c%% *} "; done)
 
 rss_of_port() { # resident MB of the process listening on the port
   local pid; pid=$(ss -ltnpH "sport = :$1" | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2)
@@ -102,8 +112,7 @@ measure() { # label port script -> "label req/s p50 p99 RSS_MB"
 # right after nginx, and each case's ratio is to the nginx run just before it. Each case is
 # measured $rounds times, interleaved; the table shows the round with the median ratio.
 for round in $(seq "$rounds"); do
-  for case in "sqlite-same 18481 same" "sqlite-random 18481 random" \
-              "postgres-same 18482 same" "postgres-random 18482 random"; do
+  for case in "${cases[@]}"; do
     read -r label port script <<<"$case"
     nginx=$(measure nginx 18480 same)
     service=$(measure "$label" "$port" "$script")
@@ -116,12 +125,12 @@ printf '%-16s %10s %9s %9s %8s %7s\n' case req/s p50 p99 RSS_MB ratio
 awk '{print $3, $4, $5, $6}' "$work/rounds" | sort -n | awk -v n="$(wc -l < "$work/rounds")" \
   'NR == int((n + 1) / 2) {printf "%-16s %10.0f %9s %9s %8s %7.2f\n", "nginx", $1, $2, $3, $4, 1}'
 # Each case: the round with its median ratio (to the nginx run just before it).
-for label in sqlite-same sqlite-random postgres-same postgres-random; do
+for label in $labels; do
   awk -v l="$label" '$7 == l {print $8 / $3, $8, $9, $10, $11}' "$work/rounds" | sort -n |
     awk -v l="$label" -v n="$rounds" 'NR == int((n + 1) / 2) {
       printf "%-16s %10.0f %9s %9s %8s %7.2f\n", l, $2, $3, $4, $5, $1 }'
 done
-echo "ratios of every round:$(for label in sqlite-same sqlite-random postgres-same postgres-random; do
+echo "ratios of every round:$(for label in $labels; do
   echo -n " $label $(awk -v l="$label" '$7 == l {printf "%.2f/", $8 / $3}' "$work/rounds" | sed 's,/$,,');"
 done)"
 echo "customers: $rows; $rounds rounds; $duration s per case after $warmup s of warm-up; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"

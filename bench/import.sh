@@ -37,16 +37,16 @@ pg_url="${postgres%/*}/$database"
 printf '%-9s %-10s %9s %10s %12s %10s\n' backend step rows seconds rows/s peak_MB
 run() { # backend step command...
   local backend=$1 step=$2; shift 2
-  /usr/bin/time -f '%M %e' -o "$work/time" "$bin" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err"; exit 1; }
+  DATABASE_URL="$url" /usr/bin/time -f '%M %e' -o "$work/time" "$bin" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err"; exit 1; }
   read -r rss_kb seconds < "$work/time"
   printf '%-9s %-10s %9d %10.2f %12.0f %10.1f\n' "$backend" "$step" "$rows" "$seconds" \
     "$(echo "$rows / $seconds" | bc -l)" "$(echo "$rss_kb / 1024" | bc -l)"
 }
 for backend in sqlite postgres; do
   if [ "$backend" = sqlite ]; then url="sqlite://$work/customers.db"; else url=$pg_url; fi
-  run "$backend" insert --database-url "$url" import "$work/customers.csv"
-  run "$backend" unchanged --database-url "$url" import "$work/customers.csv"
-  run "$backend" export --database-url "$url" export "$work/export-$backend.csv"
+  run "$backend" insert import "$work/customers.csv"
+  run "$backend" unchanged import "$work/customers.csv"
+  run "$backend" export export "$work/export-$backend.csv"
 done
 cmp -s <(tail -n +2 "$work/export-sqlite.csv" | sort) <(tail -n +2 "$work/export-postgres.csv" | sort) \
   && echo "both exports hold the same $rows customers (file: $size)"

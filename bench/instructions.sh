@@ -40,8 +40,8 @@ for case in post-cached get-national; do
   first=
   for bin in "$@"; do
     rm -f "$work"/customers.db* "$work"/callgrind.*
-    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.%p" "$bin" \
-      --database-url "sqlite://$work/customers.db" serve --demo-data --bind "127.0.0.1:$port" \
+    DATABASE_URL="sqlite://$work/customers.db" valgrind --tool=callgrind \
+      --callgrind-out-file="$work/callgrind.%p" "$bin" serve --demo-data --bind "127.0.0.1:$port" \
       --workers 1 --rate-limit 0 > "$work/serve.log" 2>&1 & pid=$!
     for _ in $(seq 600); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
     python3 "$work/client.py" "$port" 200 "$case"

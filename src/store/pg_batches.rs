@@ -8,14 +8,13 @@
 //! through as a batch of one, so nothing waits for a batch to fill.
 //!
 //! `--db-batches-per-worker` tasks gather in turn (one by default). With one Postgres sharing
-//! the service's cores, one batch in flight per worker measured the tightest latency tail (p99
-//! 1.0–1.5 ms against 1.5–2.1 ms with two, at a few percent fewer lookups per second): batches
-//! are larger, so Postgres wakes less often. With Postgres across a network, a second batch can
+//! the service's cores, one batch in flight per worker gives the tightest latency tail, at a
+//! few percent fewer lookups per second: batches are larger, so Postgres wakes less often. With Postgres across a network, a second batch can
 //! leave while the first is out, instead of waiting for it.
 //!
 //! Each thread that looks up (each HTTP worker) gets its own queue and group of batch tasks,
 //! started on its own runtime at its first lookup: a batch's answers then wake no other thread,
-//! which measured 10–25% more random lookups per second than one group on the main runtime.
+//! which answers markedly more random lookups per second than one group on the main runtime.
 //! Groups keep their connections between batches, so only as many run as leave one of the
 //! pool's connections free; further threads share the running groups' queues.
 

@@ -66,12 +66,21 @@ fn dockerfile_is_multi_stage_and_runs_as_a_non_root_user() {
         !["root", "0", "0:0"].contains(&user.trim()),
         "runs as {user}"
     );
-    for copied in ["Cargo.toml", "Cargo.lock", "src", "migrations"] {
+    // Everything the manifest names must reach the build stage: the sources, the migrations
+    // embedded in the binary, the patched parser ([patch.crates-io]) and the declared benches.
+    let copied: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("COPY "))
+        .filter(|l| !l.starts_with("--from"))
+        .flat_map(|l| l.split_whitespace())
+        .collect();
+    for needed in ["Cargo.toml", "Cargo.lock", "src", "migrations", "vendor", "benches"] {
+        assert!(copied.contains(&needed), "the Dockerfile does not copy {needed}");
         assert!(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(copied)
+                .join(needed)
                 .exists(),
-            "{copied} is copied but missing"
+            "{needed} is copied but missing"
         );
     }
 }
