@@ -10,6 +10,7 @@ VENV=.tools/venv
 # One "name==version" per entry; add new tools here (e.g. schemathesis==X.Y.Z).
 PINS=(
   "phonenumbers==9.0.43"
+  "schemathesis==4.32.5"
 )
 
 if [[ -x "$VENV/bin/python" ]]; then

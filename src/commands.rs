@@ -27,6 +27,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import(import) => self::import(&import).await,
         Command::Export(args) => export(&args).await,
         Command::Lookup(lookup) => self::lookup(&lookup).await,
+        Command::Explain(args) => explain(&args).await,
         Command::GenCert(args) => gen_cert(&args),
         Command::ExportAction(args) => export_action(&args),
     }
@@ -340,18 +341,33 @@ async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&args.store).await?;
-    // A command has no flow to keep going: a store failure is an error, never a degraded answer.
+/// The lookup a command runs: a command has no flow to keep going, so a store failure is an
+/// error, never a degraded answer.
+fn command_lookup(args: &LookupArgs, store: &CustomerStore) -> Lookup {
     let policy = args
         .unknown
         .policy(OnStoreError::Fail, args.store.store_timeout);
-    let lookup = Lookup::new(
+    Lookup::new(
         PhoneNormaliser::new(args.region.default_region),
         store.clone(),
         policy,
+    )
+}
+
+async fn explain(args: &LookupArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    let explanation = command_lookup(args, &store).explain(&args.caller_id).await;
+    store.close().await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&crate::http::explanation_json(explanation))?
     );
-    let answered = lookup.answer(&args.caller_id).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.store).await?;
+    let answered = command_lookup(args, &store).answer(&args.caller_id).await;
     store.close().await;
     let (found, answer) = match answered {
         Ok(Answered::Answer { found, answer }) => (found, Ok(answer)),

@@ -57,6 +57,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the JSON answer the service would give for a caller ID.
     Lookup(LookupArgs),
+    /// Show step by step how a caller ID is read and answered (what the admin API's /api/v1/explain shows).
+    Explain(LookupArgs),
     /// Write a self-signed certificate and key (cert.pem, key.pem) for local HTTPS testing.
     GenCert(GenCertArgs),
     /// Print the Genesys Cloud data action that calls this service (JSON to import, or Terraform).
@@ -498,9 +500,125 @@ impl ServeArgs {
     }
 }
 
+/// docs/configuration.md: every option of every subcommand, its environment variable and its
+/// default, from the definitions above (a test keeps the file equal to this).
+pub fn reference_markdown() -> String {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.build();
+    let mut out = String::from(
+        "# Configuration\n\n\
+         Generated from the command-line definitions (`src/config.rs`) by \
+         `UPDATE_DOCS=1 cargo test --lib configuration_reference`; a test fails when this file \
+         and the code disagree.\n\n\
+         Every option is a flag; the service's settings are also environment variables (the flag \
+         wins). Options are scoped: each subcommand takes only the ones that affect it. Boolean \
+         environment variables take `true` or `false`.\n",
+    );
+    let globals: Vec<&clap::Arg> = cli
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .collect();
+    out.push_str("\n## Every command\n\n");
+    out.push_str(&options_table(globals.iter().copied()));
+    for command in cli.get_subcommands() {
+        let name = command.get_name();
+        if name == "help" {
+            continue;
+        }
+        let about = command
+            .get_about()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        out.push_str(&format!("\n## `{name}`\n\n{about}\n\n"));
+        let own = command.get_arguments().filter(|arg| {
+            !arg.is_global_set() && !["help", "version"].contains(&arg.get_id().as_str())
+        });
+        out.push_str(&options_table(own));
+    }
+    out
+}
+
+fn options_table<'a>(args: impl Iterator<Item = &'a clap::Arg>) -> String {
+    let mut rows = String::from(
+        "| option | environment variable | default | what it does |\n|---|---|---|---|\n",
+    );
+    for arg in args {
+        let option = match arg.get_long() {
+            Some(long) => format!("`--{long}`"),
+            None => arg
+                .get_value_names()
+                .map(|names| format!("`{}`", names.join(" ")))
+                .unwrap_or_else(|| format!("`{}`", arg.get_id())),
+        };
+        let env = arg
+            .get_env()
+            .map(|env| format!("`{}`", env.to_string_lossy()))
+            .unwrap_or_default();
+        let default = arg
+            .get_default_values()
+            .iter()
+            .map(|value| format!("`{}`", value.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut help = arg
+            .get_help()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+            .replace('|', "\\|");
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .filter(|value| !value.is_hide_set())
+            .map(|value| format!("`{}`", value.get_name()))
+            .collect();
+        let mut sentence = |text: String| {
+            if !help.is_empty() && !help.ends_with('.') {
+                help.push('.');
+            }
+            help.push(' ');
+            help.push_str(&text);
+        };
+        if !values.is_empty() && arg.get_action().takes_values() {
+            sentence(format!("One of {}.", values.join(", ")));
+        }
+        if arg.is_required_set() {
+            sentence("Required.".to_owned());
+        }
+        rows.push_str(&format!("| {option} | {env} | {default} | {help} |\n"));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/configuration.md is what `reference_markdown` says; `UPDATE_DOCS=1` rewrites it.
+    #[test]
+    fn configuration_reference_is_generated_from_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
+        let generated = reference_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).expect("docs/configuration.md written");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/configuration.md is out of date: run UPDATE_DOCS=1 cargo test --lib configuration_reference"
+        );
+        for option in [
+            "--database-url",
+            "DATABASE_URL",
+            "--db-batches-per-worker",
+            "--api-key",
+        ] {
+            assert!(
+                generated.contains(option),
+                "{option} missing from the reference"
+            );
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

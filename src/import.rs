@@ -7,6 +7,7 @@ use std::fmt;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
+use crate::domain::record::JsonTypes;
 use crate::domain::{CustomerRecord, FieldValue, RecordProblem};
 use crate::normalise::PhoneNormaliser;
 use crate::store::StagedRow;
@@ -259,7 +260,9 @@ fn next_jsonl(
             .get("customer_id")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        let record = CustomerRecord::from_json(id, &object, |raw| normaliser.normalise(raw));
+        let record = CustomerRecord::from_json(id, &object, JsonTypes::Lenient, |raw| {
+            normaliser.normalise(raw)
+        });
         return Some(stage(*line, record));
     }
 }

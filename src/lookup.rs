@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::cache::{AnswerCache, CacheSettings};
 use crate::domain::{Customer, E164, LookupAnswer};
-use crate::normalise::{NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
+use crate::normalise::{NormaliseTrace, NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
 use crate::store::{CustomerStore, StoreError};
 
 /// How long a data action should wait for this service: it answers within the store deadline
@@ -122,7 +122,8 @@ impl LookupOutcome {
 }
 
 /// Where an outcome came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AnswerSource {
     /// The answer cache held the number.
     Cache,
@@ -149,6 +150,13 @@ pub enum Answered {
         answer: LookupAnswer,
         failure: StoreError,
     },
+}
+
+/// A lookup shown step by step (`explain`).
+#[derive(Debug)]
+pub struct Explanation {
+    pub normalisation: NormaliseTrace,
+    pub decision: Result<Answered, LookupError>,
 }
 
 /// Why a caller gets no answer.
@@ -208,7 +216,33 @@ impl Lookup {
     /// What the caller is answered, by the policy: the customer, the unknown-caller answer (or
     /// `CustomerNotFound`), and on a store failure either `StoreUnavailable` or a degraded answer.
     pub async fn answer(&self, caller_id: &str) -> Result<Answered, LookupError> {
-        let found = match self.find(caller_id).await {
+        self.decide(self.find(caller_id).await)
+    }
+
+    /// The lookup of `caller_id` with every step shown: the normaliser's trace, where the
+    /// answer came from, and what the caller is answered. The same route `answer` takes.
+    pub async fn explain(&self, caller_id: &str) -> Explanation {
+        let normalisation = self.normaliser.explain(caller_id);
+        let found = match &normalisation.result {
+            Some(Ok(number)) => self.find_number(number.clone()).await,
+            Some(Err(why)) => Ok(Found {
+                outcome: LookupOutcome::Invalid(*why),
+                source: AnswerSource::NoNumber,
+            }),
+            None => Ok(Found {
+                outcome: LookupOutcome::Invalid(NotAPhoneNumber::Unparseable),
+                source: AnswerSource::NoNumber,
+            }),
+        };
+        Explanation {
+            normalisation,
+            decision: self.decide(found),
+        }
+    }
+
+    /// The policy applied to what the store said.
+    fn decide(&self, found: Result<Found, StoreError>) -> Result<Answered, LookupError> {
+        let found = match found {
             Ok(found) => found,
             Err(failure) => {
                 return match self.policy.on_store_error {
@@ -243,15 +277,17 @@ impl Lookup {
             Some(parsed) => self.normaliser.normalise_remembering(caller_id, parsed),
             None => self.normaliser.normalise(caller_id),
         };
-        let number = match normalised {
-            Ok(number) => number,
-            Err(why) => {
-                return Ok(Found {
-                    outcome: LookupOutcome::Invalid(why),
-                    source: AnswerSource::NoNumber,
-                });
-            }
-        };
+        match normalised {
+            Ok(number) => self.find_number(number).await,
+            Err(why) => Ok(Found {
+                outcome: LookupOutcome::Invalid(why),
+                source: AnswerSource::NoNumber,
+            }),
+        }
+    }
+
+    /// The cache, then the store within the deadline.
+    async fn find_number(&self, number: E164) -> Result<Found, StoreError> {
         let (customer, source) = match self.cache.as_ref().and_then(|cache| cache.get(&number)) {
             Some(cached) => (cached, AnswerSource::Cache),
             None => {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use customer_lookup::domain::CustomerRecord;
+use customer_lookup::domain::record::JsonTypes;
 use customer_lookup::normalise::{PhoneNormaliser, Region};
 use serde_json::{Map, Value, json};
 
@@ -153,7 +154,9 @@ fn every_possible_number_is_accepted_by_import_validation() {
             unreachable!("json! of an object literal")
         };
         let normaliser = &normalisers[&v.region];
-        match CustomerRecord::from_json("C-1", &object, |raw| normaliser.normalise(raw)) {
+        match CustomerRecord::from_json("C-1", &object, JsonTypes::Strict, |raw| {
+            normaliser.normalise(raw)
+        }) {
             Ok(record) if record.phone_numbers.len() == 1 => {
                 let stored = &record.phone_numbers[0];
                 let looked_up = normalisers[&v.region].normalise(&v.libphonenumber);

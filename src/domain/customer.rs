@@ -23,6 +23,10 @@ pub enum FieldError {
     PointsNotAWholeNumber { raw: String },
     #[error("is_vip must be true/false, 1/0 or yes/no, not {raw:?}")]
     NotAVipFlag { raw: String },
+    #[error("is_vip must be true or false, not {raw}")]
+    NotABoolean { raw: String },
+    #[error("{field} must not start or end with white space")]
+    SurroundingWhiteSpace { field: &'static str },
 }
 
 /// Text that is neither empty, longer than `max` characters, nor holds control characters.
@@ -40,8 +44,8 @@ fn plain_text(field: &'static str, raw: &str, max: usize) -> Result<String, Fiel
     Ok(value.to_owned())
 }
 
-const MAX_ID_CHARS: usize = 64;
-const MAX_NAME_CHARS: usize = 200;
+pub(super) const MAX_ID_CHARS: usize = 64;
+pub(super) const MAX_NAME_CHARS: usize = 200;
 
 /// The CRM's identifier for a customer, answered to the flow as `customer_id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,6 +54,16 @@ pub struct CustomerId(String);
 impl CustomerId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         plain_text("customer_id", raw, MAX_ID_CHARS).map(Self)
+    }
+
+    /// As an API takes it: as written, without white space around it to trim.
+    pub fn parse_exact(raw: &str) -> Result<Self, FieldError> {
+        if !raw.is_empty() && raw.trim() != raw {
+            return Err(FieldError::SurroundingWhiteSpace {
+                field: "customer_id",
+            });
+        }
+        Self::parse(raw)
     }
 
     pub fn as_str(&self) -> &str {

@@ -2,6 +2,7 @@
 //! found and named, not just the first. Phone numbers are normalised by the caller's function,
 //! so this module stays free of the parser and its metadata.
 
+use super::customer::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::{
     Customer, CustomerId, CustomerName, CustomerRecord, E164, FieldError, LoyaltyPoints,
     NotAPhoneNumber, parse_is_vip,
@@ -33,15 +34,34 @@ pub enum RecordProblem {
     NotAnObject,
 }
 
+/// How JSON values are read: leniently in import files (spreadsheet spellings such as
+/// `"yes"` or `"12"`), strictly in the admin API, whose schema promises JSON types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonTypes {
+    Lenient,
+    Strict,
+}
+
 /// A field as the source gave it: CSV text, or a JSON value (absent when missing).
 pub enum FieldValue<'a> {
     Text(&'a str),
     Json(Option<&'a serde_json::Value>),
+    /// A JSON value that must already have the field's JSON type.
+    StrictJson(Option<&'a serde_json::Value>),
 }
 
 impl FieldValue<'_> {
     fn points(&self) -> Result<LoyaltyPoints, FieldError> {
         match self {
+            Self::StrictJson(Some(serde_json::Value::Number(n))) if n.is_i64() => {
+                LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
+            }
+            Self::StrictJson(Some(other)) => Err(FieldError::PointsNotAWholeNumber {
+                raw: other.to_string(),
+            }),
+            Self::StrictJson(None) => Err(FieldError::Missing {
+                field: "loyalty_points",
+            }),
             Self::Text(text) => LoyaltyPoints::parse(text),
             Self::Json(Some(serde_json::Value::Number(n))) if n.is_i64() => {
                 LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
@@ -55,12 +75,28 @@ impl FieldValue<'_> {
 
     fn is_vip(&self) -> Result<bool, FieldError> {
         match self {
+            Self::StrictJson(Some(serde_json::Value::Bool(b))) => Ok(*b),
+            Self::StrictJson(Some(other)) => Err(FieldError::NotABoolean {
+                raw: other.to_string(),
+            }),
+            Self::StrictJson(None) => Err(FieldError::Missing { field: "is_vip" }),
             Self::Text(text) => parse_is_vip(text),
             Self::Json(Some(serde_json::Value::Bool(b))) => Ok(*b),
             Self::Json(Some(serde_json::Value::String(text))) => parse_is_vip(text),
             Self::Json(Some(other)) => parse_is_vip(&other.to_string()),
             Self::Json(None) => Err(FieldError::Missing { field: "is_vip" }),
         }
+    }
+}
+
+/// Text as the API takes it: what `CustomerId`/`CustomerName` accept, and no white space around.
+fn exact_text_problem(field: &'static str, text: &str, max: usize) -> Option<FieldError> {
+    if text.chars().count() > max {
+        Some(FieldError::TooLong { field, max })
+    } else if !text.is_empty() && text.trim() != text {
+        Some(FieldError::SurroundingWhiteSpace { field })
+    } else {
+        None
     }
 }
 
@@ -122,12 +158,25 @@ impl CustomerRecord {
     pub fn from_json(
         id: &str,
         object: &serde_json::Map<String, serde_json::Value>,
+        types: JsonTypes,
         normalise: impl Fn(&str) -> Result<E164, NotAPhoneNumber>,
     ) -> Result<Self, Vec<RecordProblem>> {
         let name = object
             .get("name")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
+        // The API's schema bounds the text as sent, before any trimming.
+        let mut problems: Vec<RecordProblem> = match types {
+            JsonTypes::Lenient => Vec::new(),
+            JsonTypes::Strict => [
+                ("customer_id", id, MAX_ID_CHARS),
+                ("name", name, MAX_NAME_CHARS),
+            ]
+            .into_iter()
+            .filter_map(|(field, text, max)| exact_text_problem(field, text, max))
+            .map(RecordProblem::from)
+            .collect(),
+        };
         let numbers: Vec<&str> = match object.get("phone_numbers") {
             // A non-string item becomes a value no normaliser accepts, so it is reported.
             Some(serde_json::Value::Array(items)) => items
@@ -136,13 +185,28 @@ impl CustomerRecord {
                 .collect(),
             _ => Vec::new(),
         };
-        Self::validate(
+        let value = |field: &str| match types {
+            JsonTypes::Lenient => FieldValue::Json(object.get(field)),
+            JsonTypes::Strict => FieldValue::StrictJson(object.get(field)),
+        };
+        match Self::validate(
             id,
             name,
-            FieldValue::Json(object.get("loyalty_points")),
-            FieldValue::Json(object.get("is_vip")),
+            value("loyalty_points"),
+            value("is_vip"),
             &numbers,
             normalise,
-        )
+        ) {
+            Ok(record) if problems.is_empty() => Ok(record),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                for problem in more {
+                    if !problems.contains(&problem) {
+                        problems.push(problem);
+                    }
+                }
+                Err(problems)
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::AppState;
 use super::body::read_body_within_limits;
 use super::error::ApiError;
-use crate::domain::record::RECORD_FIELDS;
+use crate::domain::record::{JsonTypes, RECORD_FIELDS};
 use crate::domain::{CustomerId, CustomerRecord, RecordProblem};
 
 /// A customer as the admin API shows it: the lookup fields plus every number in E.164.
@@ -39,7 +39,8 @@ impl From<&CustomerRecord> for CustomerView {
 }
 
 fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
-    CustomerId::parse(raw).map_err(|e| ApiError::InvalidCustomer(vec![RecordProblem::Field(e)]))
+    CustomerId::parse_exact(raw)
+        .map_err(|e| ApiError::InvalidCustomer(vec![RecordProblem::Field(e)]))
 }
 
 pub async fn get_customer(
@@ -80,14 +81,16 @@ pub async fn put_customer(
         problems.push(RecordProblem::IdMismatch);
     }
     let normaliser = state.lookup.normaliser();
-    let record = match CustomerRecord::from_json(&path, &object, |raw| normaliser.normalise(raw)) {
-        Ok(record) if problems.is_empty() => record,
-        Ok(_) => return Err(ApiError::InvalidCustomer(problems)),
-        Err(reasons) => {
-            problems.extend(reasons);
-            return Err(ApiError::InvalidCustomer(problems));
-        }
-    };
+    let strict = JsonTypes::Strict;
+    let record =
+        match CustomerRecord::from_json(&path, &object, strict, |raw| normaliser.normalise(raw)) {
+            Ok(record) if problems.is_empty() => record,
+            Ok(_) => return Err(ApiError::InvalidCustomer(problems)),
+            Err(reasons) => {
+                problems.extend(reasons);
+                return Err(ApiError::InvalidCustomer(problems));
+            }
+        };
     let summary = state
         .lookup
         .store()
@@ -129,7 +132,7 @@ pub async fn find_by_phone(
     let raw = query
         .phone
         .as_deref()
-        .filter(|p| !p.trim().is_empty())
+        .filter(|p| !super::lookup::is_blank(p))
         .ok_or_else(|| {
             ApiError::MalformedQuery("give the number as ?phone=%2B15551234567".into())
         })?;

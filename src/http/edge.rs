@@ -52,7 +52,8 @@ impl EdgePolicy {
                 })?;
         }
         // The admin API takes admin keys only: lookup credentials must not change customers.
-        if path.starts_with(routes::CUSTOMERS) && !self.admin_credentials.is_empty() {
+        let admin = path.starts_with(routes::CUSTOMERS) || path == routes::EXPLAIN;
+        if admin && !self.admin_credentials.is_empty() {
             return if self.admin_credentials.admit(req.headers()) {
                 Ok(())
             } else {

@@ -36,7 +36,7 @@ pub enum ApiError {
     #[error("no route for this path: the lookup is at /api/v1/lookup")]
     RouteNotFound,
     #[error("method not allowed here; use {allowed}")]
-    MethodNotAllowed { allowed: &'static str },
+    MethodNotAllowed { allowed: String },
     #[error("no customer has this phone number")]
     CustomerNotFound,
     #[error("no customer has this customer_id")]
@@ -175,7 +175,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
             Self::MethodNotAllowed { allowed } => {
-                response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+                if let Ok(allowed) = HeaderValue::from_str(allowed) {
+                    response.insert_header((header::ALLOW, allowed));
+                }
             }
             Self::Unauthorized { challenge } => {
                 response.insert_header((header::WWW_AUTHENTICATE, challenge.as_str()));
@@ -183,7 +185,7 @@ impl ResponseError for ApiError {
             Self::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            // Connections come back within seconds of the database (see the README).
+            // Connections come back within seconds of the database (docs/operations.md).
             Self::StoreUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("2")));
             }

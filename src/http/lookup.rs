@@ -75,7 +75,7 @@ fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpRespo
 
 /// The caller ID from a JSON body. Genesys sends `application/json`; the body is read as JSON
 /// whatever the Content-Type says, so a hand-made `curl -d` works too.
-fn caller_id_from_json(body: &[u8]) -> Result<String, ApiError> {
+pub fn caller_id_from_json(body: &[u8]) -> Result<String, ApiError> {
     let body: JsonValue =
         serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let JsonValue::Object { phone_number } = body else {
@@ -177,7 +177,16 @@ impl<'de> serde::de::Visitor<'de> for JsonValueVisitor {
         Ok(JsonValue::Other("a number"))
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<JsonValue, E> {
+    /// `191.0` or `1e3` is the whole number JSON Schema (and the API's schema) says it is; any
+    /// other number is no caller ID.
+    fn visit_f64<E>(self, number: f64) -> Result<JsonValue, E> {
+        // 2^64: every whole f64 below it is exactly a u64.
+        const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+        if number.fract() == 0.0 && (0.0..BEYOND_U64).contains(&number) {
+            // Exact: whole and within range, as checked.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return Ok(JsonValue::Unsigned(number as u64));
+        }
         Ok(JsonValue::Other("a number"))
     }
 
@@ -193,7 +202,7 @@ impl<'de> serde::de::Visitor<'de> for JsonValueVisitor {
 /// The caller ID from the query string. A literal leading `+` is kept as a plus: people type
 /// `?phoneNumber=+15551234567`, and form decoding would turn it into a space. Any other `+`
 /// is a space, as form encoding says.
-fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
+pub(super) fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
     let mut found = None;
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -222,8 +231,15 @@ fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
     non_blank(found.ok_or(ApiError::MissingPhoneNumber)?)
 }
 
+/// Blank as the API's schema says it (pattern `\S`, read with Python's regexes as schemathesis
+/// does): nothing but white space, the ASCII information separators U+001C–U+001F included.
+pub(super) fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
 fn non_blank(text: String) -> Result<String, ApiError> {
-    if text.trim().is_empty() {
+    if is_blank(&text) {
         Err(ApiError::BlankPhoneNumber)
     } else {
         Ok(text)
@@ -276,6 +292,23 @@ mod tests {
             caller_id_from_json(br#"{"phoneNumber":15551234567}"#).unwrap(),
             "15551234567"
         );
+        // A whole number written with a fraction or an exponent is that whole number.
+        for body in [r#"{"phoneNumber":191.0}"#, r#"{"phoneNumber":1.91e2}"#] {
+            assert_eq!(
+                caller_id_from_json(body.as_bytes()).unwrap(),
+                "191",
+                "{body}"
+            );
+        }
+        for body in [r#"{"phoneNumber":-1.0}"#, r#"{"phoneNumber":1e20}"#] {
+            assert!(
+                matches!(
+                    caller_id_from_json(body.as_bytes()),
+                    Err(ApiError::PhoneNumberNotAString(_))
+                ),
+                "{body}"
+            );
+        }
         assert!(matches!(
             caller_id_from_json(br#"{"phoneNumber":null}"#),
             Err(ApiError::MissingPhoneNumber)

@@ -7,6 +7,7 @@ mod body;
 mod client_addr;
 mod edge;
 mod error;
+mod explain;
 mod health;
 mod lookup;
 mod metrics;
@@ -20,7 +21,8 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpResponse, middleware, web};
+use actix_web::http::Method;
+use actix_web::{App, HttpResponse, Route, middleware, web};
 use ipnet::IpNet;
 
 use self::auth::Credentials;
@@ -28,6 +30,9 @@ pub use self::auth::{ApiKey, BasicCredential};
 pub use self::client_addr::parse_network;
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
+pub use self::explain::explanation_json;
+/// The lookup body reader, for the fuzz target.
+pub use self::lookup::caller_id_from_json;
 use self::rate_limit::ClientRateLimit;
 use crate::lookup::Lookup;
 use crate::store::CustomerStore;
@@ -98,6 +103,7 @@ pub struct HttpServices {
     state: web::Data<AppState>,
     policy: web::Data<EdgePolicy>,
     metrics: web::Data<metrics::Metrics>,
+    document: web::Data<openapi::Document>,
     admin_enabled: bool,
 }
 
@@ -115,6 +121,7 @@ impl HttpServices {
             }),
             policy: web::Data::new(edge.policy()),
             metrics: web::Data::new(metrics::Metrics::new()?),
+            document: web::Data::new(openapi::Document(openapi::document_for(edge))),
             admin_enabled: !edge.admin_keys.is_empty(),
         })
     }
@@ -131,41 +138,29 @@ impl HttpServices {
             InitError = (),
         >,
     > {
-        let admin_enabled = self.admin_enabled;
-        App::new()
+        let mut app = App::new()
             .app_data(self.state)
             .app_data(self.policy)
             .app_data(self.metrics)
+            .app_data(self.document)
             .wrap(middleware::from_fn(edge::guard))
-            .wrap(middleware::from_fn(request_log::log_request))
-            .service(
-                web::resource(routes::LOOKUP)
-                    .route(web::get().to(lookup::lookup_get))
-                    .route(web::post().to(lookup::lookup_post))
-                    .default_service(web::to(lookup_methods_only)),
-            )
-            .configure(|config| {
-                if admin_enabled {
-                    config
-                        .service(
-                            web::resource(routes::CUSTOMERS)
-                                .route(web::get().to(admin::find_by_phone))
-                                .default_service(web::to(get_only)),
-                        )
-                        .service(
-                            web::resource(routes::CUSTOMER)
-                                .route(web::get().to(admin::get_customer))
-                                .route(web::put().to(admin::put_customer))
-                                .route(web::delete().to(admin::delete_customer))
-                                .default_service(web::to(admin_methods_only)),
-                        );
-                }
-            })
-            .service(get_resource(routes::HEALTHZ, health::healthz))
-            .service(get_resource(routes::READYZ, health::readyz))
-            .service(get_resource(routes::METRICS, metrics::metrics))
-            .service(get_resource(routes::OPENAPI, openapi::document))
-            .default_service(web::to(route_not_found))
+            .wrap(middleware::from_fn(request_log::log_request));
+        for (path, methods) in endpoints(self.admin_enabled) {
+            let allowed = methods
+                .iter()
+                .map(|(method, _)| method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut resource = web::resource(path);
+            for (_, route) in methods {
+                resource = resource.route(route);
+            }
+            app = app.service(resource.default_service(web::to(move || {
+                let allowed = allowed.clone();
+                async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allowed }) }
+            })));
+        }
+        app.default_service(web::to(route_not_found))
     }
 
     /// The store's connections, for closing at shutdown.
@@ -191,32 +186,56 @@ impl HttpServices {
     }
 }
 
-async fn lookup_methods_only() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        allowed: "GET, POST",
-    })
-}
-
-/// A resource that answers GET and refuses other methods with a JSON 405.
-fn get_resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(get_only))
-}
-
-async fn admin_methods_only() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        allowed: "GET, PUT, DELETE",
-    })
-}
-
-async fn get_only() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed { allowed: "GET" })
+/// Every route the service serves: its path, then each method and its handler. The router
+/// registers exactly these (answering other methods with 405), and a test holds them against
+/// the OpenAPI document.
+fn endpoints(admin_enabled: bool) -> Vec<(&'static str, Vec<(Method, Route)>)> {
+    let mut all = vec![
+        (
+            routes::LOOKUP,
+            vec![
+                (Method::GET, web::get().to(lookup::lookup_get)),
+                (Method::POST, web::post().to(lookup::lookup_post)),
+            ],
+        ),
+        (
+            routes::HEALTHZ,
+            vec![(Method::GET, web::get().to(health::healthz))],
+        ),
+        (
+            routes::READYZ,
+            vec![(Method::GET, web::get().to(health::readyz))],
+        ),
+        (
+            routes::METRICS,
+            vec![(Method::GET, web::get().to(metrics::metrics))],
+        ),
+        (
+            routes::OPENAPI,
+            vec![(Method::GET, web::get().to(openapi::document))],
+        ),
+    ];
+    if admin_enabled {
+        all.extend([
+            (
+                routes::CUSTOMERS,
+                vec![(Method::GET, web::get().to(admin::find_by_phone))],
+            ),
+            (
+                routes::CUSTOMER,
+                vec![
+                    (Method::GET, web::get().to(admin::get_customer)),
+                    (Method::PUT, web::put().to(admin::put_customer)),
+                    (Method::DELETE, web::delete().to(admin::delete_customer)),
+                ],
+            ),
+            (
+                routes::EXPLAIN,
+                vec![(Method::GET, web::get().to(explain::explain))],
+            ),
+        ]);
+    }
+    all
 }
 
 async fn route_not_found() -> Result<HttpResponse, ApiError> {
@@ -236,3 +255,74 @@ pub(crate) fn test_headers(pairs: &[(&str, &str)]) -> actix_web::http::header::H
     }
     map
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn documented(edge: &EdgeSettings) -> BTreeSet<(String, String)> {
+        let document: serde_json::Value =
+            serde_json::from_str(&openapi::document_for(edge)).expect("the document is JSON");
+        let mut operations = BTreeSet::new();
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("a path item").keys() {
+                operations.insert((path.clone(), method.to_ascii_uppercase()));
+            }
+        }
+        operations
+    }
+
+    fn served(admin_enabled: bool) -> BTreeSet<(String, String)> {
+        endpoints(admin_enabled)
+            .into_iter()
+            .flat_map(|(path, methods)| {
+                methods
+                    .into_iter()
+                    .map(move |(method, _)| (path.to_owned(), method.as_str().to_owned()))
+            })
+            .collect()
+    }
+
+    /// The document and the router cannot drift: every route served is described, and nothing
+    /// else is, with the admin API on and off.
+    #[test]
+    fn every_route_served_is_in_the_openapi_document_and_nothing_else() {
+        let key = ApiKey::parse("an-admin-key-of-some-length").expect("a key");
+        let admin = EdgeSettings {
+            admin_keys: vec![key],
+            ..EdgeSettings::default()
+        };
+        assert_eq!(served(true), documented(&admin));
+        assert_eq!(served(false), documented(&EdgeSettings::default()));
+        assert!(served(true).len() > served(false).len() + 3);
+    }
+
+    /// The security schemes are the credentials the service was given.
+    #[test]
+    fn the_documents_security_is_the_configured_credentials() {
+        let key = ApiKey::parse("a-lookup-key-of-some-length").expect("a key");
+        let open: serde_json::Value =
+            serde_json::from_str(&openapi::document_for(&EdgeSettings::default())).unwrap();
+        assert!(open["paths"]["/api/v1/lookup"]["post"]["security"].is_null());
+        let guarded = EdgeSettings {
+            api_keys: vec![key.clone()],
+            admin_keys: vec![key],
+            ..EdgeSettings::default()
+        };
+        let guarded: serde_json::Value =
+            serde_json::from_str(&openapi::document_for(&guarded)).unwrap();
+        let security = &guarded["paths"]["/api/v1/lookup"]["post"]["security"];
+        assert_eq!(
+            security,
+            &serde_json::json!([{"api_key": []}, {"bearer": []}])
+        );
+        assert_eq!(
+            guarded["paths"]["/api/v1/customers/{customer_id}"]["put"]["security"],
+            serde_json::json!([{"admin_key": []}])
+        );
+        assert!(guarded["paths"]["/healthz"]["get"]["security"].is_null());
+    }
+}
+

@@ -1,24 +1,126 @@
-//! `/openapi.json`: the API described from the code (utoipa), status codes and error bodies
-//! included. The schemas are derived from the types the handlers serialise.
+//! `/openapi.json`: every route the service serves, described from the code (utoipa), with the
+//! constraints the handlers enforce, so that what the document allows the service accepts and
+//! what it forbids the service refuses. The document is made for the running configuration:
+//! the security schemes are the credentials it was given, and the admin routes appear only when
+//! the admin API is on.
 
-use std::sync::LazyLock;
-
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::SecurityRequirement;
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{OpenApi, ToSchema};
 
+use super::EdgeSettings;
 use super::error::ErrorBody;
-use crate::domain::LookupAnswer;
+use crate::domain::{LookupAnswer, LoyaltyPoints};
 
-/// The lookup request body. Other fields are ignored.
+/// Text a person wrote: at least one character that is not white space, none that is a control
+/// character, and (for identifiers and names the API stores) none around it.
+const TEXT_PATTERN: &str =
+    r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$";
+/// A caller ID: anything with a character that is not white space.
+const CALLER_ID_PATTERN: &str = r"\S";
+/// E.164 as the store keeps it (libphonenumber's lengths: up to 17 national digits).
+const E164_PATTERN: &str = r"^\+[1-9][0-9]{2,19}$";
+
+fn string(min: usize, max: Option<usize>, pattern: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(min))
+        .max_length(max)
+        .pattern(Some(pattern))
+}
+
+/// `phoneNumber`: a caller ID, or a whole number a template sent without quotes.
+fn phone_number_value() -> Schema {
+    AnyOfBuilder::new()
+        .item(string(1, None, CALLER_ID_PATTERN))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(u64::MAX)),
+        )
+        .description(Some(
+            "The caller ID in any form a network produces: tel: or sip: URI, E.164, national format, \
+             with punctuation, extensions or non-ASCII digits. Withheld and invalid IDs are unknown callers.",
+        ))
+        .build()
+        .into()
+}
+
+fn loyalty_points() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(LoyaltyPoints::MAX))
+        .into()
+}
+
+fn customer_name() -> Schema {
+    string(1, Some(200), TEXT_PATTERN).into()
+}
+
+fn phone_numbers_out() -> Schema {
+    ArrayBuilder::new()
+        .items(string(4, Some(21), E164_PATTERN))
+        .min_items(Some(1))
+        .into()
+}
+
+fn phone_numbers_in() -> Schema {
+    ArrayBuilder::new()
+        .items(string(1, None, CALLER_ID_PATTERN))
+        .min_items(Some(1))
+        .into()
+}
+
+/// The lookup request body. Other members are ignored.
 #[derive(ToSchema)]
 #[schema(example = json!({"phoneNumber": "tel:+15551234567"}))]
 #[allow(dead_code)] // documentation only: the handler reads the body itself for precise errors
 pub struct LookupRequest {
-    /// The caller ID in any form a network produces: `tel:` or `sip:` URI, E.164, national
-    /// format, with punctuation, extensions or non-ASCII digits; withheld IDs are unknown callers.
-    #[schema(rename = "phoneNumber")]
+    #[schema(rename = "phoneNumber", schema_with = phone_number_value)]
     phone_number: String,
+}
+
+/// A customer with every number that identifies them.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documentation only: the admin handlers serialise their own view
+pub struct Customer {
+    #[schema(min_length = 1, max_length = 64)]
+    customer_id: String,
+    #[schema(schema_with = customer_name)]
+    name: String,
+    #[schema(schema_with = loyalty_points)]
+    loyalty_points: i64,
+    is_vip: bool,
+    /// E.164.
+    #[schema(schema_with = phone_numbers_out)]
+    phone_numbers: Vec<String>,
+}
+
+/// A customer to create or replace. Numbers may be written in any caller-ID form; they are
+/// stored in E.164, and a number that is no phone number is refused (422).
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Carol Diaz", "loyalty_points": 42, "is_vip": true, "phone_numbers": ["(555) 000-1111", "tel:+1-555-000-2222"]}))]
+#[allow(dead_code)] // documentation only: the handler reads the body itself for precise errors
+pub struct CustomerInput {
+    /// If given, the same customer_id as the path's (422 otherwise).
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
+    customer_id: Option<String>,
+    #[schema(schema_with = customer_name)]
+    name: String,
+    #[schema(schema_with = loyalty_points)]
+    loyalty_points: i64,
+    is_vip: bool,
+    #[schema(schema_with = phone_numbers_in)]
+    phone_numbers: Vec<String>,
 }
 
 /// What a lookup may answer, whatever its method.
@@ -60,28 +162,105 @@ enum LookupResponses {
 }
 
 /// Look up a caller by the number in a JSON body.
-#[utoipa::path(post, path = "/api/v1/lookup", tag = "lookup", request_body = LookupRequest, responses(LookupResponses),
-    security((), ("api_key" = []), ("bearer" = []), ("basic" = [])))]
+#[utoipa::path(post, path = "/api/v1/lookup", tag = "lookup", request_body = LookupRequest, responses(LookupResponses))]
 #[allow(dead_code)]
 fn lookup_post() {}
 
 /// Look up a caller by the number in the query string (a literal leading `+` is kept).
 #[utoipa::path(get, path = "/api/v1/lookup", tag = "lookup",
-    params(("phoneNumber" = String, Query, description = "The caller ID, e.g. %2B15551234567 or tel%3A%2B15551234567")),
-    responses(LookupResponses),
-    security((), ("api_key" = []), ("bearer" = []), ("basic" = [])))]
+    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"\S",
+        description = "The caller ID, e.g. %2B15551234567 or tel%3A%2B15551234567")),
+    responses(LookupResponses))]
 #[allow(dead_code)]
 fn lookup_get() {}
 
+/// The customer who owns a phone number, written in any caller-ID form.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "admin",
+    params(("phone" = String, Query, min_length = 1, pattern = r"\S", description = "The number, e.g. %2B15551234567")),
+    responses(
+        (status = 200, description = "The customer", body = Customer),
+        (status = 400, description = "phone missing or blank (malformed_query)", body = ErrorBody),
+        (status = 401, description = "No admin key", body = ErrorBody),
+        (status = 404, description = "No customer has this number (customer_not_found)", body = ErrorBody),
+        (status = 422, description = "phone is no phone number (invalid_phone_number)", body = ErrorBody),
+        (status = 429, description = "Over --rate-limit", body = ErrorBody),
+        (status = 503, description = "The store failed (store_unavailable)", body = ErrorBody)))]
+#[allow(dead_code)]
+fn find_by_phone() {}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}", tag = "admin",
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    responses(
+        (status = 200, description = "The customer", body = Customer),
+        (status = 401, description = "No admin key", body = ErrorBody),
+        (status = 404, description = "No such customer (customer_not_found)", body = ErrorBody),
+        (status = 422, description = "Not a valid customer_id (invalid_customer)", body = ErrorBody),
+        (status = 429, description = "Over --rate-limit", body = ErrorBody),
+        (status = 503, description = "The store failed (store_unavailable)", body = ErrorBody)))]
+#[allow(dead_code)]
+fn get_customer() {}
+
+/// Create (201) or replace (200) a customer, numbers included.
+#[utoipa::path(put, path = "/api/v1/customers/{customer_id}", tag = "admin",
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    request_body = CustomerInput,
+    responses(
+        (status = 200, description = "Replaced", body = Customer),
+        (status = 201, description = "Created", body = Customer),
+        (status = 400, description = "The body is not JSON (malformed_json)", body = ErrorBody),
+        (status = 401, description = "No admin key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within --request-timeout", body = ErrorBody),
+        (status = 409, description = "A number belongs to another customer (number_taken)", body = ErrorBody),
+        (status = 413, description = "The body is larger than --max-body", body = ErrorBody),
+        (status = 422, description = "Every invalid field, listed (invalid_customer)", body = ErrorBody),
+        (status = 429, description = "Over --rate-limit", body = ErrorBody),
+        (status = 503, description = "The store failed (store_unavailable)", body = ErrorBody)))]
+#[allow(dead_code)]
+fn put_customer() {}
+
+/// Delete a customer and their numbers.
+#[utoipa::path(delete, path = "/api/v1/customers/{customer_id}", tag = "admin",
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No admin key", body = ErrorBody),
+        (status = 404, description = "No such customer (customer_not_found)", body = ErrorBody),
+        (status = 422, description = "Not a valid customer_id (invalid_customer)", body = ErrorBody),
+        (status = 429, description = "Over --rate-limit", body = ErrorBody),
+        (status = 503, description = "The store failed (store_unavailable)", body = ErrorBody)))]
+#[allow(dead_code)]
+fn delete_customer() {}
+
+/// Every step of a lookup: what was stripped from the caller ID, the digits, the country code
+/// and where it came from, the E.164 number or why there is none, whether the answer came from
+/// the cache, the customer the store returned, and what a lookup answers.
+#[utoipa::path(get, path = "/api/v1/explain", tag = "admin",
+    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"\S", description = "The caller ID, as for a lookup")),
+    responses(
+        (status = 200, description = "The explanation", body = inline(Object), example = json!({
+            "input": "(555) 123-4567", "outcome": "found", "answer_source": "store", "status": 200,
+            "normalisation": {"route": "full_parse", "default_region": "US", "digits": "5551234567",
+                "country_code": 1, "country_code_source": "default_region", "e164": "+15551234567"},
+            "customer": {"customer_id": "CUST-001", "name": "Alice Smith", "loyalty_points": 1500, "is_vip": true},
+            "response": {"customer_id": "CUST-001", "name": "Alice Smith", "loyalty_points": 1500, "is_vip": true}})),
+        (status = 400, description = "phoneNumber missing or blank", body = ErrorBody),
+        (status = 401, description = "No admin key", body = ErrorBody),
+        (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
+#[allow(dead_code)]
+fn explain() {}
+
 /// The process is alive.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive", body = inline(Object), example = json!({"status": "ok"}))))]
+    responses((status = 200, description = "Alive", body = inline(Object), example = json!({"status": "ok"})),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
 #[allow(dead_code)]
 fn healthz() {}
 
 /// The store answers within --store-timeout.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready", body = inline(Object), example = json!({"status": "ready", "store": "postgres"})),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody),
               (status = 503, description = "The store does not answer (store_unavailable)", body = ErrorBody)))]
 #[allow(dead_code)]
 fn readyz() {}
@@ -89,48 +268,118 @@ fn readyz() {}
 /// Prometheus metrics (text exposition format 0.0.4).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String),
-              (status = 401, description = "With --metrics-auth, credentials are required", body = ErrorBody)))]
+              (status = 401, description = "With --metrics-auth, credentials are required", body = ErrorBody),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
 #[allow(dead_code)]
 fn metrics() {}
 
-struct SecuritySchemes;
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1", body = inline(Object)),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
+#[allow(dead_code)]
+fn openapi() {}
 
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "customer-lookup",
+        description = "Recognise a caller for Genesys Cloud flows: caller ID → E.164 → customer."
+    ),
+    paths(
+        lookup_post,
+        lookup_get,
+        find_by_phone,
+        get_customer,
+        put_customer,
+        delete_customer,
+        explain,
+        healthz,
+        readyz,
+        metrics,
+        openapi
+    ),
+    components(schemas(LookupAnswer, ErrorBody, LookupRequest, Customer, CustomerInput))
+)]
+struct ApiDoc;
+
+/// The document for a service configured with these credentials.
+pub fn document_for(edge: &EdgeSettings) -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let admin = !edge.admin_keys.is_empty();
+    if !admin {
+        doc.paths
+            .paths
+            .retain(|path, _| !super::routes::ADMIN.contains(&path.as_str()));
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    let mut lookup_schemes = Vec::new();
+    if !edge.api_keys.is_empty() {
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "One of --api-key; `Authorization: Bearer <key>` works too",
+            ))),
         );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        lookup_schemes.extend(["api_key", "bearer"]);
+    }
+    if !edge.basic_auth.is_empty() {
         components.add_security_scheme(
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+        lookup_schemes.push("basic");
     }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "customer-lookup", description = "Recognise a caller for Genesys Cloud flows: caller ID → E.164 → customer. Which security scheme applies depends on --api-key / --basic-auth; without credentials the API is open."),
-    paths(lookup_post, lookup_get, healthz, readyz, metrics),
-    components(schemas(LookupAnswer, ErrorBody, LookupRequest)),
-    modifiers(&SecuritySchemes),
-)]
-struct ApiDoc;
-
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    let mut doc = ApiDoc::openapi();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    if admin {
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "One of --admin-key; `Authorization: Bearer <key>` works too",
+            ))),
+        );
+    }
+    let requirement = |name: &str| SecurityRequirement::new(name, Vec::<String>::new());
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let schemes: Vec<&str> = if super::routes::ADMIN.contains(&path.as_str()) {
+            vec!["admin_key"]
+        } else if path == super::routes::LOOKUP
+            || (path == super::routes::METRICS && edge.metrics_need_credentials)
+        {
+            lookup_schemes.clone()
+        } else {
+            Vec::new()
+        };
+        if schemes.is_empty() {
+            continue;
+        }
+        for operation in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation.security = Some(schemes.iter().map(|name| requirement(name)).collect());
+        }
+    }
     doc.to_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the OpenAPI document: {e}\"}}"))
-});
+}
 
-pub async fn document() -> HttpResponse {
+/// The document, as made at start.
+pub struct Document(pub String);
+
+pub async fn document(document: web::Data<Document>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(DOCUMENT.as_str())
+        .body(document.0.clone())
 }

@@ -6,7 +6,12 @@ pub const LOOKUP: &str = "/api/v1/lookup";
 pub const CUSTOMERS: &str = "/api/v1/customers";
 /// One customer of the admin API.
 pub const CUSTOMER: &str = "/api/v1/customers/{customer_id}";
+/// Why a caller gets the answer they get (admin API).
+pub const EXPLAIN: &str = "/api/v1/explain";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
 pub const OPENAPI: &str = "/openapi.json";
+
+/// The admin API's paths: served only with --admin-key, and only to admin keys.
+pub const ADMIN: [&str; 3] = [CUSTOMERS, CUSTOMER, EXPLAIN];

@@ -95,6 +95,37 @@ struct CallingCode {
     lengths: PossibleLengths,
     /// Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's.
     main: &'static Metadata,
+    /// What may start a national prefix after the code, for the fast path to stay clear of.
+    prefix: NationalPrefix,
+}
+
+/// The main region's national prefix for parsing, in the cheapest form that answers "may the
+/// number start with one": most are a plain digit string (`0`, `1`, `8`), which a byte
+/// comparison settles without the metadata's shared, locked regex cache.
+enum NationalPrefix {
+    None,
+    Digits(String),
+    Pattern(&'static regex_cache::CachedRegex),
+}
+
+impl NationalPrefix {
+    fn of(meta: &'static Metadata) -> Self {
+        match meta.national_prefix_for_parsing() {
+            None => Self::None,
+            Some(re) if re.as_str().bytes().all(|b| b.is_ascii_digit()) => {
+                Self::Digits(re.as_str().to_owned())
+            }
+            Some(re) => Self::Pattern(re),
+        }
+    }
+
+    fn may_start(&self, national: &str) -> bool {
+        match self {
+            Self::None => false,
+            Self::Digits(digits) => national.starts_with(digits.as_str()),
+            Self::Pattern(re) => re.find(national).is_some_and(|m| m.start() == 0),
+        }
+    }
 }
 
 /// By calling code (an index, so the per-lookup fast path hashes nothing), not by region: the
@@ -114,7 +145,11 @@ static CALLING_CODES: LazyLock<Vec<Option<CallingCode>>> = LazyLock::new(|| {
             let lengths = PossibleLengths {
                 full: general.possible_length().to_vec(),
             };
-            Some(CallingCode { lengths, main })
+            Some(CallingCode {
+                lengths,
+                main,
+                prefix: NationalPrefix::of(main),
+            })
         })
         .collect()
 });
@@ -201,17 +236,43 @@ impl PhoneNormaliser {
         result
     }
 
+    /// As `normalise`, with every step written down: the route lookups take, traced.
+    pub fn explain(&self, raw: &str) -> NormaliseTrace {
+        let mut trace = NormaliseTrace::new(raw, self.region);
+        let result = match canonical_fast_path(raw) {
+            Some(e164) => {
+                trace.route = Route::E164FastPath;
+                Ok(e164)
+            }
+            None => self.normalise_traced(raw, Some(&mut trace)),
+        };
+        trace.result = Some(result);
+        trace
+    }
+
     /// The whole route: the departures above, then libphonenumber's parse and possibility check.
     fn normalise_fully(&self, raw: &str) -> Result<E164, NotAPhoneNumber> {
+        self.normalise_traced(raw, None)
+    }
+
+    fn normalise_traced(
+        &self,
+        raw: &str,
+        mut trace: Option<&mut NormaliseTrace>,
+    ) -> Result<E164, NotAPhoneNumber> {
         if raw.chars().count() > MAX_INPUT_CHARS {
             return Err(NotAPhoneNumber::InputTooLong);
         }
         let caller_id = uri::caller_id(raw);
-        if !caller_id
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.unwrapped(&caller_id);
+        }
+        let text = &caller_id.text;
+        if !text
             .chars()
             .any(|c| phonenumber::decimal_digit(c).is_some())
         {
-            let lower = caller_id.to_lowercase();
+            let lower = text.to_lowercase();
             let withheld = WITHHELD_WORDS.iter().any(|word| lower.contains(word));
             return Err(if withheld {
                 NotAPhoneNumber::Withheld
@@ -219,8 +280,103 @@ impl PhoneNormaliser {
                 NotAPhoneNumber::NoDigits
             });
         }
-        let parsed = parse_guarded(Some(self.region.id), &caller_id)?;
+        let parsed = parse_guarded(Some(self.region.id), text)?;
+        if let Some(trace) = trace {
+            trace.parsed(&parsed);
+        }
         possible(&parsed)
+    }
+}
+
+/// Which way through the normaliser a caller ID went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// `+digits` or `tel:+digits` whose split into code and number is certain: no parse.
+    E164FastPath,
+    /// libphonenumber's parse (results are remembered for the next call with the same text).
+    FullParse,
+}
+
+/// What the normaliser did with one caller ID, step by step.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NormaliseTrace {
+    pub input: String,
+    pub route: Route,
+    pub default_region: String,
+    /// `tel`, `sip` or `sips` when the caller ID was a URI.
+    pub uri_scheme: Option<&'static str>,
+    /// URI parts that name no caller: a SIP host and parameters, tel: routing parameters.
+    pub dropped: Vec<String>,
+    /// What libphonenumber was given.
+    pub parsed_text: Option<String>,
+    /// Every decimal digit of it, as ASCII.
+    pub digits: Option<String>,
+    /// The characters between the digits that were read as punctuation.
+    pub separators: Option<String>,
+    pub extension: Option<String>,
+    pub country_code: Option<u16>,
+    /// `plus`, `international_prefix`, `number_without_plus` or `default_region`.
+    pub country_code_source: Option<&'static str>,
+    /// The region whose rules the number was checked against (the main one for its code).
+    pub number_region: Option<String>,
+    pub national_number: Option<String>,
+    #[serde(skip)]
+    pub result: Option<Result<E164, NotAPhoneNumber>>,
+}
+
+impl NormaliseTrace {
+    fn new(raw: &str, region: Region) -> Self {
+        Self {
+            input: raw.to_owned(),
+            route: Route::FullParse,
+            default_region: region.code().to_owned(),
+            uri_scheme: None,
+            dropped: Vec::new(),
+            parsed_text: None,
+            digits: None,
+            separators: None,
+            extension: None,
+            country_code: None,
+            country_code_source: None,
+            number_region: None,
+            national_number: None,
+            result: None,
+        }
+    }
+
+    fn unwrapped(&mut self, caller_id: &uri::CallerId<'_>) {
+        self.uri_scheme = caller_id.scheme;
+        self.dropped.clone_from(&caller_id.dropped);
+        let text = caller_id.text.as_ref();
+        self.parsed_text = Some(text.to_owned());
+        self.digits = Some(
+            text.chars()
+                .filter_map(phonenumber::decimal_digit)
+                .map(|d| char::from(b'0' + d))
+                .collect(),
+        );
+        let mut separators = String::new();
+        for c in text.chars() {
+            if phonenumber::decimal_digit(c).is_none() && !separators.contains(c) {
+                separators.push(c);
+            }
+        }
+        self.separators = Some(separators);
+    }
+
+    fn parsed(&mut self, number: &PhoneNumber) {
+        let code = number.code().value();
+        self.country_code = Some(code);
+        self.country_code_source = Some(match number.code().source() {
+            country::Source::Plus => "plus",
+            country::Source::Idd => "international_prefix",
+            country::Source::Number => "number_without_plus",
+            country::Source::Default => "default_region",
+        });
+        self.number_region = calling_code(code).map(|facts| facts.main.id().to_owned());
+        self.national_number = Some(number.national().to_string());
+        self.extension = number.extension().map(|e| e.to_string());
     }
 }
 
@@ -289,11 +445,7 @@ fn canonical_fast_path(raw: &str) -> Option<E164> {
     }
     // libphonenumber may strip a national prefix (or carrier code) after +CC when its pattern
     // matches at the start (the pattern defaults to the national prefix itself).
-    let prefix_may_follow = facts
-        .main
-        .national_prefix_for_parsing()
-        .is_some_and(|re| re.find(national).is_some_and(|m| m.start() == 0));
-    if prefix_may_follow {
+    if facts.prefix.may_start(national) {
         return None;
     }
     E164::parse(number).ok()

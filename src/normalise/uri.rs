@@ -8,9 +8,21 @@ use std::borrow::Cow;
 /// The tel: parameters libphonenumber reads itself; any other one makes it refuse the URI.
 const TEL_PARAMETERS_LIBPHONENUMBER_READS: [&str; 3] = ["ext", "isub", "phone-context"];
 
+/// The caller ID inside what the flow passed, and what was left out.
+#[derive(Debug)]
+pub struct CallerId<'a> {
+    pub text: Cow<'a, str>,
+    /// `tel`, `sip` or `sips` when it was a URI.
+    pub scheme: Option<&'static str>,
+    /// What was left out: a name-addr around the URI, a SIP host and its parameters, tel:
+    /// parameters that name no caller.
+    pub dropped: Vec<String>,
+}
+
 /// See the module notes; the departures from libphonenumber are listed in `normalise`.
-pub fn caller_id(raw: &str) -> Cow<'_, str> {
+pub fn caller_id(raw: &str) -> CallerId<'_> {
     let mut text = raw.trim();
+    let mut dropped = Vec::new();
     // name-addr: `"Alice" <sip:+15551234567@host>;tag=x`
     if let Some(open) = text.find('<')
         && let Some(len) = text[open + 1..].find('>')
@@ -20,30 +32,61 @@ pub fn caller_id(raw: &str) -> Cow<'_, str> {
             .iter()
             .any(|scheme| strip_scheme(inner, scheme).is_some())
         {
+            let (before, after) = (&text[..open], &text[open + 1 + len + 1..]);
+            dropped.extend(
+                [before.trim(), after.trim()]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .map(str::to_owned),
+            );
             text = inner;
         }
     }
 
     if strip_scheme(text, "tel:").is_some() {
-        return known_tel_parameters_only(text);
+        let (kept, unknown) = known_tel_parameters_only(text);
+        dropped.extend(unknown);
+        return CallerId {
+            text: kept,
+            scheme: Some("tel"),
+            dropped,
+        };
     }
-    let sip_rest = strip_scheme(text, "sip:").or_else(|| strip_scheme(text, "sips:"));
-    if let Some(rest) = sip_rest {
+    let sip = [("sip:", "sip"), ("sips:", "sips")]
+        .into_iter()
+        .find_map(|(prefix, name)| strip_scheme(text, prefix).map(|rest| (rest, name)));
+    if let Some((rest, scheme)) = sip {
         let user = match rest.find('@') {
-            Some(at) => &rest[..at],
+            Some(at) => {
+                dropped.push(rest[at..].to_owned());
+                &rest[..at]
+            }
             None => rest,
         };
-        return Cow::Owned(
-            percent_encoding::percent_decode_str(user)
-                .decode_utf8_lossy()
-                .into_owned(),
-        );
+        return CallerId {
+            text: Cow::Owned(
+                percent_encoding::percent_decode_str(user)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            ),
+            scheme: Some(scheme),
+            dropped,
+        };
     }
     // `+15551234567@10.0.0.1`: a SIP user part without its scheme.
     if let Some(at) = text.find('@') {
-        return Cow::Borrowed(&text[..at]);
+        dropped.push(text[at..].to_owned());
+        return CallerId {
+            text: Cow::Borrowed(&text[..at]),
+            scheme: None,
+            dropped,
+        };
     }
-    Cow::Borrowed(raw)
+    CallerId {
+        text: Cow::Borrowed(raw),
+        scheme: None,
+        dropped,
+    }
 }
 
 fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
@@ -53,8 +96,8 @@ fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
 }
 
 /// The tel: URI without parameters such as `;user=phone`, `;tgrp=…`, `;npdi` or `;rn=…`, which
-/// say how the call was routed, not who is calling.
-fn known_tel_parameters_only(uri: &str) -> Cow<'_, str> {
+/// say how the call was routed, not who is calling; and those parameters.
+fn known_tel_parameters_only(uri: &str) -> (Cow<'_, str>, Vec<String>) {
     let known = |param: &str| {
         let name = param.split('=').next().unwrap_or_default().trim();
         TEL_PARAMETERS_LIBPHONENUMBER_READS
@@ -65,14 +108,19 @@ fn known_tel_parameters_only(uri: &str) -> Cow<'_, str> {
     let number = parts.next().unwrap_or_default();
     let params: Vec<&str> = parts.collect();
     if params.iter().all(|param| known(param)) {
-        return Cow::Borrowed(uri);
+        return (Cow::Borrowed(uri), Vec::new());
     }
     let mut kept = number.to_owned();
-    for param in params.into_iter().filter(|param| known(param)) {
-        kept.push(';');
-        kept.push_str(param);
+    let mut unknown = Vec::new();
+    for param in params {
+        if known(param) {
+            kept.push(';');
+            kept.push_str(param);
+        } else {
+            unknown.push(format!(";{param}"));
+        }
     }
-    Cow::Owned(kept)
+    (Cow::Owned(kept), unknown)
 }
 
 #[cfg(test)]
@@ -109,7 +157,18 @@ mod tests {
             ("<", "<"),
         ];
         for (input, expected) in cases {
-            assert_eq!(caller_id(input), expected, "{input:?}");
+            assert_eq!(caller_id(input).text, expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn says_what_it_left_out() {
+        let sip = caller_id("\"Alice\" <sip:+15551234567@host;user=phone>;tag=1");
+        assert_eq!(sip.scheme, Some("sip"));
+        assert_eq!(sip.dropped, ["\"Alice\"", ";tag=1", "@host;user=phone"]);
+        let tel = caller_id("tel:+15551234567;npdi;ext=9;rn=+15550000000");
+        assert_eq!(tel.text, "tel:+15551234567;ext=9");
+        assert_eq!(tel.dropped, [";npdi", ";rn=+15550000000"]);
+        assert!(caller_id("(555) 123-4567").dropped.is_empty());
     }
 }

@@ -11,6 +11,8 @@ on_both_backends!(
     only_admin_keys_open_the_admin_api,
     put_get_delete_and_find_by_phone_change_what_lookups_answer,
     conflicts_and_invalid_fields_are_refused_with_specific_errors,
+    the_admin_api_takes_json_types_and_text_exactly_as_its_schema_says,
+    explain_shows_every_step_of_the_lookup_route,
 );
 
 fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -240,4 +242,169 @@ async fn conflicts_and_invalid_fields_are_refused_with_specific_errors(backend: 
         .await
         .unwrap();
     assert_eq!(response.status(), 405);
+}
+
+/// The admin API's schema promises JSON types and exact text: spreadsheet spellings that the
+/// import file reader accepts ("yes", "12") are refused here, as is text with white space
+/// around it or over its length, so that what the schema forbids the service refuses.
+async fn the_admin_api_takes_json_types_and_text_exactly_as_its_schema_says(backend: Backend) {
+    let app = TestApp::spawn(backend, &["--admin-key", ADMIN]).await;
+    let put = |path: &str, body: serde_json::Value| {
+        admin(&app, reqwest::Method::PUT, path).json(&body).send()
+    };
+    for (body, problem) in [
+        (
+            serde_json::json!({"name": "Dana", "loyalty_points": 1, "is_vip": "yes", "phone_numbers": ["+15550004444"]}),
+            "is_vip must be true or false",
+        ),
+        (
+            serde_json::json!({"name": "Dana", "loyalty_points": "12", "is_vip": true, "phone_numbers": ["+15550004444"]}),
+            "loyalty_points must be a whole number",
+        ),
+        (
+            serde_json::json!({"name": " Dana", "loyalty_points": 1, "is_vip": true, "phone_numbers": ["+15550004444"]}),
+            "name must not start or end with white space",
+        ),
+        (
+            serde_json::json!({"name": format!("{}  ", "x".repeat(199)), "loyalty_points": 1, "is_vip": true, "phone_numbers": ["+15550004444"]}),
+            "name is longer than 200 characters",
+        ),
+    ] {
+        let response = put("/api/v1/customers/C-D", body).await.unwrap();
+        assert_eq!(response.status(), 422, "{problem}");
+        let message = response.json::<serde_json::Value>().await.unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains(problem), "{problem:?} not in {message}");
+    }
+    let response = put(
+        "/api/v1/customers/%20C-D",
+        serde_json::json!({"name": "Dana", "loyalty_points": 1, "is_vip": true, "phone_numbers": ["+15550004444"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        response.status(),
+        422,
+        "a customer_id with white space around it"
+    );
+    let response = put(
+        "/api/v1/customers/C-D",
+        serde_json::json!({"name": "Dana", "loyalty_points": 1, "is_vip": true, "phone_numbers": ["+15550004444"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "the same customer, typed as the schema says"
+    );
+    // A query value that is only white space (U+001C counts, as in the schema's `\S`) is blank.
+    let response = admin(&app, reqwest::Method::GET, "/api/v1/customers?phone=%1C%20")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+/// `/api/v1/explain` shows the lookup route step by step, with the answer a lookup gets; it
+/// takes admin keys only.
+async fn explain_shows_every_step_of_the_lookup_route(backend: Backend) {
+    let app = TestApp::spawn(backend, &["--api-key", LOOKUP, "--admin-key", ADMIN]).await;
+    let explain = |caller_id: &str| {
+        let query: String = form_urlencoded_component(caller_id);
+        admin(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/explain?phoneNumber={query}"),
+        )
+        .send()
+    };
+    let found: serde_json::Value =
+        explain("\"Alice\" <sip:(555)%20123-4567;ext=9@pbx.example;user=phone>;tag=1")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let steps = &found["normalisation"];
+    assert_eq!(steps["uri_scheme"], "sip");
+    assert_eq!(steps["route"], "full_parse");
+    assert_eq!(steps["digits"], "55512345679");
+    assert_eq!(steps["extension"], "9");
+    assert_eq!(steps["country_code"], 1);
+    assert_eq!(steps["country_code_source"], "default_region");
+    assert_eq!(steps["number_region"], "US");
+    assert_eq!(steps["e164"], "+15551234567");
+    assert!(
+        steps["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "@pbx.example;user=phone")
+    );
+    assert_eq!(found["outcome"], "found");
+    assert_eq!(found["answer_source"], "store");
+    assert_eq!(found["customer"], json(ALICE));
+    assert_eq!(found["response"], json(ALICE));
+    assert_eq!(found["status"], 200);
+
+    // The lookup went through the cache like any other: the second time it answers from there.
+    let again: serde_json::Value = explain("+15551234567").await.unwrap().json().await.unwrap();
+    assert_eq!(again["normalisation"]["route"], "e164_fast_path");
+    assert_eq!(again["answer_source"], "cache");
+
+    let withheld: serde_json::Value = explain("anonymous").await.unwrap().json().await.unwrap();
+    assert_eq!(withheld["outcome"], "invalid");
+    assert_eq!(withheld["normalisation"]["e164"], serde_json::Value::Null);
+    assert_eq!(
+        withheld["normalisation"]["not_a_phone_number"]["code"],
+        "withheld"
+    );
+    assert_eq!(withheld["response"], json(UNKNOWN));
+
+    let short: serde_json::Value = explain("555-1234").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        short["normalisation"]["not_a_phone_number"]["code"],
+        "too_short"
+    );
+
+    let unknown: serde_json::Value = explain("+1 555 000 9999")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["outcome"], "unknown");
+    assert_eq!(unknown["customer"], serde_json::Value::Null);
+
+    let with_lookup_key = app
+        .client
+        .get(format!(
+            "{}/api/v1/explain?phoneNumber=%2B15551234567",
+            app.base
+        ))
+        .header("X-API-Key", LOOKUP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_lookup_key.status(),
+        401,
+        "lookup keys do not open explain"
+    );
+}
+
+/// The caller ID as one query value: every byte but unreserved characters percent-encoded.
+fn form_urlencoded_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -394,6 +394,33 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     }
 }
 
+/// `explain` prints the same steps the admin API's /api/v1/explain shows.
+#[tokio::test]
+async fn explain_prints_how_a_caller_id_is_read_and_answered() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let output = run(
+        &db,
+        &[
+            "explain",
+            "tel:+1-555-123-4567;tgrp=tg1;trunk-context=example.com",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let explained: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(explained["normalisation"]["uri_scheme"], "tel");
+    assert_eq!(
+        explained["normalisation"]["dropped"],
+        serde_json::json!([";tgrp=tg1", ";trunk-context=example.com"])
+    );
+    assert_eq!(explained["normalisation"]["country_code_source"], "plus");
+    assert_eq!(explained["normalisation"]["e164"], "+15551234567");
+    assert_eq!(
+        explained["outcome"], "unknown",
+        "the CLI's database has no demo data"
+    );
+    assert_eq!(explained["response"], json(UNKNOWN));
+}
+
 /// Each subcommand lists exactly the options it uses: the store's only where a store is opened,
 /// the service's only on `serve`.
 #[test]

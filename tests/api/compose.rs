@@ -74,8 +74,18 @@ fn dockerfile_is_multi_stage_and_runs_as_a_non_root_user() {
         .filter(|l| !l.starts_with("--from"))
         .flat_map(|l| l.split_whitespace())
         .collect();
-    for needed in ["Cargo.toml", "Cargo.lock", "src", "migrations", "vendor", "benches"] {
-        assert!(copied.contains(&needed), "the Dockerfile does not copy {needed}");
+    for needed in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "migrations",
+        "vendor",
+        "benches",
+    ] {
+        assert!(
+            copied.contains(&needed),
+            "the Dockerfile does not copy {needed}"
+        );
         assert!(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join(needed)

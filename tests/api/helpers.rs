@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Once, mpsc};
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
@@ -43,26 +43,75 @@ macro_rules! on_both_backends {
     };
 }
 
-/// `TEST_POSTGRES_URL`, or `None` after saying loudly (once, past the test harness's output
-/// capture) that the Postgres half of the suite is skipped.
+/// Where the local Postgres of a development machine listens (trust auth, user postgres).
+const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The Postgres the suite runs its Postgres half against: `TEST_POSTGRES_URL`, or the local
+/// server when one answers on 127.0.0.1:5432; `TEST_POSTGRES_URL=off` turns that half off.
+/// Which backends run is said once, past the test harness's output capture.
 pub fn postgres_url() -> Option<String> {
-    static WARN: Once = Once::new();
-    let url = std::env::var("TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    if url.is_none() {
-        WARN.call_once(|| {
-            let banner = "\n\
-                ************************************************************************\n\
-                * POSTGRES TESTS SKIPPED: TEST_POSTGRES_URL is not set.                *\n\
-                * Only the SQLite backend was tested. To cover both (as CI does), run: *\n\
-                *   TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \\    *\n\
-                *     cargo test                                                       *\n\
-                ************************************************************************\n";
+    static CHOSEN: OnceLock<Option<String>> = OnceLock::new();
+    CHOSEN
+        .get_or_init(|| {
+            let configured = std::env::var("TEST_POSTGRES_URL")
+                .ok()
+                .map(|u| u.trim().to_owned());
+            let (url, why) = match configured.as_deref() {
+                Some("off") => (None, "TEST_POSTGRES_URL=off".to_owned()),
+                Some(url) if !url.is_empty() => {
+                    (Some(url.to_owned()), format!("TEST_POSTGRES_URL={url}"))
+                }
+                _ if local_postgres_answers() => (
+                    Some(LOCAL_POSTGRES.to_owned()),
+                    format!("the local server ({LOCAL_POSTGRES}); TEST_POSTGRES_URL=off skips it"),
+                ),
+                _ => (
+                    None,
+                    "nothing answers on 127.0.0.1:5432 and TEST_POSTGRES_URL is not set".to_owned(),
+                ),
+            };
+            let banner = match &url {
+                Some(_) => format!("\nbackends tested: SQLite and Postgres, on {why}\n"),
+                None => format!(
+                    "\n\
+                     ************************************************************************\n\
+                     * POSTGRES TESTS SKIPPED: {why}\n\
+                     * Only the SQLite backend was tested. To cover both (as CI does), run a\n\
+                     * Postgres on 127.0.0.1:5432 or set TEST_POSTGRES_URL.\n\
+                     ************************************************************************\n"
+                ),
+            };
             let _ = std::io::stderr().write_all(banner.as_bytes());
-        });
-    }
-    url
+            url
+        })
+        .clone()
+}
+
+/// Whether a Postgres accepts a connection and a query as `LOCAL_POSTGRES`, within two seconds.
+fn local_postgres_answers() -> bool {
+    let probe = async {
+        let mut connection = sqlx::PgConnection::connect(LOCAL_POSTGRES).await.ok()?;
+        sqlx::query("SELECT 1")
+            .execute(&mut connection)
+            .await
+            .ok()?;
+        connection.close().await.ok()
+    };
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(2), probe)
+                    .await
+                    .ok()?
+            })
+    })
+    .join()
+    .ok()
+    .flatten()
+    .is_some()
 }
 
 /// A database that exists for one test: a SQLite file in a temporary folder, or a Postgres
