@@ -11,6 +11,7 @@ VENV=.tools/venv
 PINS=(
   "phonenumbers==9.0.43"
   "schemathesis==4.32.5"
+  "selenium==4.48.0"
 )
 
 if [[ -x "$VENV/bin/python" ]]; then

@@ -202,6 +202,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LOOKUP_METRICS_AUTH")]
     pub metrics_auth: bool,
 
+    /// Interactive API docs (Swagger UI, served from the binary) at /docs: auto serves them when --bind is a loopback address, on and off always and never.
+    #[arg(long, env = "LOOKUP_DOCS", default_value = "auto", value_parser = one_of::<DocsMode>(&DocsMode::NAMES))]
+    pub docs: DocsMode,
+
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = "LOOKUP_MAX_BODY", default_value = "16KiB")]
     pub max_body: ByteSize,
@@ -312,6 +316,31 @@ pub struct ExportActionArgs {
 
     #[command(flatten)]
     pub unknown: UnknownCallerArgs,
+}
+
+/// When `serve` serves Swagger UI at /docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocsMode {
+    Auto,
+    On,
+    Off,
+}
+
+impl DocsMode {
+    pub const NAMES: [&'static str; 3] = ["auto", "on", "off"];
+}
+
+impl FromStr for DocsMode {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "auto" => Ok(Self::Auto),
+            "on" => Ok(Self::On),
+            "off" => Ok(Self::Off),
+            other => Err(format!("{other:?} is not auto, on or off")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,6 +515,11 @@ impl ServeArgs {
                 trusted_proxies: edge.trusted_proxies.clone(),
                 rate_limit: edge.rate_limit,
                 metrics_need_credentials: self.metrics_auth,
+                docs: match self.docs {
+                    DocsMode::Auto => self.bind.ip().is_loopback(),
+                    DocsMode::On => true,
+                    DocsMode::Off => false,
+                },
             },
             allow_unauthenticated: edge.allow_unauthenticated,
             max_connections: edge.max_connections,

@@ -37,6 +37,8 @@ impl EdgePolicy {
             !self.metrics_need_credentials
         } else {
             [routes::HEALTHZ, routes::READYZ, routes::OPENAPI].contains(&path)
+                || path == routes::DOCS
+                || path.starts_with("/docs/")
         };
         if !probe
             && !self.allowed_networks.is_empty()

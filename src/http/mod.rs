@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod body;
 mod client_addr;
+mod docs;
 mod edge;
 mod error;
 mod explain;
@@ -68,6 +69,8 @@ pub struct EdgeSettings {
     pub rate_limit: u32,
     /// /metrics is guarded like the API instead of open like the probes.
     pub metrics_need_credentials: bool,
+    /// Serve Swagger UI at /docs.
+    pub docs: bool,
 }
 
 impl EdgeSettings {
@@ -105,6 +108,7 @@ pub struct HttpServices {
     metrics: web::Data<metrics::Metrics>,
     document: web::Data<openapi::Document>,
     admin_enabled: bool,
+    docs_enabled: bool,
 }
 
 impl HttpServices {
@@ -123,6 +127,7 @@ impl HttpServices {
             metrics: web::Data::new(metrics::Metrics::new()?),
             document: web::Data::new(openapi::Document(openapi::document_for(edge))),
             admin_enabled: !edge.admin_keys.is_empty(),
+            docs_enabled: edge.docs,
         })
     }
 
@@ -145,7 +150,7 @@ impl HttpServices {
             .app_data(self.document)
             .wrap(middleware::from_fn(edge::guard))
             .wrap(middleware::from_fn(request_log::log_request));
-        for (path, methods) in endpoints(self.admin_enabled) {
+        for (path, methods) in endpoints(self.admin_enabled, self.docs_enabled) {
             let allowed = methods
                 .iter()
                 .map(|(method, _)| method.as_str())
@@ -189,7 +194,7 @@ impl HttpServices {
 /// Every route the service serves: its path, then each method and its handler. The router
 /// registers exactly these (answering other methods with 405), and a test holds them against
 /// the OpenAPI document.
-fn endpoints(admin_enabled: bool) -> Vec<(&'static str, Vec<(Method, Route)>)> {
+fn endpoints(admin_enabled: bool, docs_enabled: bool) -> Vec<(&'static str, Vec<(Method, Route)>)> {
     let mut all = vec![
         (
             routes::LOOKUP,
@@ -235,6 +240,18 @@ fn endpoints(admin_enabled: bool) -> Vec<(&'static str, Vec<(Method, Route)>)> {
             ),
         ]);
     }
+    if docs_enabled {
+        all.extend([
+            (
+                routes::DOCS,
+                vec![(Method::GET, web::get().to(docs::index))],
+            ),
+            (
+                routes::DOCS_FILE,
+                vec![(Method::GET, web::get().to(docs::file))],
+            ),
+        ]);
+    }
     all
 }
 
@@ -274,13 +291,15 @@ mod tests {
         operations
     }
 
-    fn served(admin_enabled: bool) -> BTreeSet<(String, String)> {
-        endpoints(admin_enabled)
+    /// The router's routes, with actix's `{name:regex}` written as OpenAPI's `{name}`.
+    fn served(admin_enabled: bool, docs_enabled: bool) -> BTreeSet<(String, String)> {
+        endpoints(admin_enabled, docs_enabled)
             .into_iter()
             .flat_map(|(path, methods)| {
+                let path = path.replace(":.*}", "}");
                 methods
                     .into_iter()
-                    .map(move |(method, _)| (path.to_owned(), method.as_str().to_owned()))
+                    .map(move |(method, _)| (path.clone(), method.as_str().to_owned()))
             })
             .collect()
     }
@@ -292,11 +311,12 @@ mod tests {
         let key = ApiKey::parse("an-admin-key-of-some-length").expect("a key");
         let admin = EdgeSettings {
             admin_keys: vec![key],
+            docs: true,
             ..EdgeSettings::default()
         };
-        assert_eq!(served(true), documented(&admin));
-        assert_eq!(served(false), documented(&EdgeSettings::default()));
-        assert!(served(true).len() > served(false).len() + 3);
+        assert_eq!(served(true, true), documented(&admin));
+        assert_eq!(served(false, false), documented(&EdgeSettings::default()));
+        assert!(served(true, true).len() > served(false, false).len() + 5);
     }
 
     /// The security schemes are the credentials the service was given.
@@ -325,4 +345,3 @@ mod tests {
         assert!(guarded["paths"]["/healthz"]["get"]["security"].is_null());
     }
 }
-

@@ -280,6 +280,22 @@ fn metrics() {}
 #[allow(dead_code)]
 fn openapi() {}
 
+/// Swagger UI for this document (with --docs).
+#[utoipa::path(get, path = "/docs", tag = "operations",
+    responses((status = 308, description = "To /docs/, where the page is"),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
+#[allow(dead_code)]
+fn docs() {}
+
+/// A file of Swagger UI; `index.html` for an empty name.
+#[utoipa::path(get, path = "/docs/{file}", tag = "operations",
+    params(("file" = String, Path, description = "e.g. index.html, swagger-ui.css")),
+    responses((status = 200, description = "The file", content_type = "text/html", body = String),
+              (status = 404, description = "No such file (not_found)", body = ErrorBody),
+              (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
+#[allow(dead_code)]
+fn docs_file() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -297,7 +313,9 @@ fn openapi() {}
         healthz,
         readyz,
         metrics,
-        openapi
+        openapi,
+        docs,
+        docs_file
     ),
     components(schemas(LookupAnswer, ErrorBody, LookupRequest, Customer, CustomerInput))
 )]
@@ -308,11 +326,10 @@ pub fn document_for(edge: &EdgeSettings) -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let admin = !edge.admin_keys.is_empty();
-    if !admin {
-        doc.paths
-            .paths
-            .retain(|path, _| !super::routes::ADMIN.contains(&path.as_str()));
-    }
+    doc.paths.paths.retain(|path, _| {
+        (admin || !super::routes::ADMIN.contains(&path.as_str()))
+            && (edge.docs || !path.starts_with(super::routes::DOCS))
+    });
     let components = doc.components.get_or_insert_with(Default::default);
     let mut lookup_schemes = Vec::new();
     if !edge.api_keys.is_empty() {

@@ -12,6 +12,9 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
 pub const OPENAPI: &str = "/openapi.json";
+/// Swagger UI (with --docs): the page and its files.
+pub const DOCS: &str = "/docs";
+pub const DOCS_FILE: &str = "/docs/{file:.*}";
 
 /// The admin API's paths: served only with --admin-key, and only to admin keys.
 pub const ADMIN: [&str; 3] = [CUSTOMERS, CUSTOMER, EXPLAIN];

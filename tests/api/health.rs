@@ -133,3 +133,54 @@ async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
         "UNKNOWN"
     );
 }
+
+/// Swagger UI comes from the binary (no CDN: its page names only its own files), points at the
+/// service's own document, is on by default for a loopback bind and off when told.
+#[tokio::test]
+async fn the_interactive_docs_are_served_from_the_binary_on_loopback_unless_turned_off() {
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite, &[]).await;
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("swagger-ui-bundle.js"), "{page}");
+    for attribute in ["src=\"", "href=\""] {
+        for link in page.split(attribute).skip(1) {
+            assert!(
+                !link.starts_with("http") && !link.starts_with("//"),
+                "the page loads {link:.60} from elsewhere"
+            );
+        }
+    }
+    let script = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.bytes().await.unwrap().len() > 100_000,
+        "the bundle is served whole"
+    );
+    let initializer = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains("\"url\": \"/openapi.json\""),
+        "{initializer}"
+    );
+    let redirect = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.url().path(), "/docs/", "/docs leads to the page");
+
+    let off =
+        crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite, &["--docs", "off"]).await;
+    assert_eq!(off.get("/docs/").await.status(), 404);
+    let document: serde_json::Value = off.get("/openapi.json").await.json().await.unwrap();
+    assert!(
+        document["paths"].get("/docs").is_none(),
+        "what is not served is not described"
+    );
+}
