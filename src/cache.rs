@@ -6,7 +6,13 @@
 //! the calling thread) cost ~13% of a lookup's time there against well under 1% here. quick_cache
 //! has no expiry of its own, so each entry carries its deadline and an expired entry reads as a
 //! miss (and is then overwritten by the fresh answer).
+//!
+//! Changes committed to the store invalidate entries as they are announced (`lookup`). A read
+//! that was under way when an invalidation came must not put back what it read before the change:
+//! every invalidation moves the cache to a new epoch, and an answer read in an older one is not
+//! kept. While changes cannot be heard (`suspend`), the cache is bypassed altogether.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::domain::{Customer, E164};
@@ -29,7 +35,13 @@ struct Entry {
 pub struct AnswerCache {
     entries: quick_cache::sync::Cache<E164, Entry>,
     ttl: Duration,
+    epoch: AtomicU64,
+    suspended: AtomicBool,
 }
+
+/// When a read from the store began, in cache epochs.
+#[derive(Clone, Copy, Debug)]
+pub struct Epoch(u64);
 
 impl AnswerCache {
     /// `None` when the settings turn the cache off.
@@ -41,22 +53,59 @@ impl AnswerCache {
         Some(Self {
             entries: quick_cache::sync::Cache::new(capacity),
             ttl: settings.ttl,
+            epoch: AtomicU64::new(0),
+            suspended: AtomicBool::new(false),
         })
     }
 
     /// The cached answer: `Some(None)` is a cached "nobody has this number".
     pub fn get(&self, number: &E164) -> Option<Option<Customer>> {
+        if self.suspended.load(Ordering::Acquire) {
+            return None;
+        }
         let entry = self.entries.get(number)?;
         (entry.expires > Instant::now()).then_some(entry.customer)
     }
 
-    pub fn insert(&self, number: E164, customer: Option<Customer>) {
+    /// Taken before asking the store, and given back to `insert`.
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.epoch.load(Ordering::Acquire))
+    }
+
+    /// Keeps what the store said, unless something was invalidated since the read began.
+    pub fn insert(&self, number: E164, customer: Option<Customer>, read_began: Epoch) {
+        if self.suspended.load(Ordering::Acquire)
+            || self.epoch.load(Ordering::Acquire) != read_began.0
+        {
+            return;
+        }
         let expires = Instant::now() + self.ttl;
         self.entries.insert(number, Entry { expires, customer });
     }
 
+    /// Forgets these numbers' answers.
+    pub fn invalidate(&self, numbers: &[E164]) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        for number in numbers {
+            self.entries.remove(number);
+        }
+    }
+
     pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         self.entries.clear();
+    }
+
+    /// Changes cannot be heard: forget everything and answer from the store until `resume`.
+    pub fn suspend(&self) {
+        self.suspended.store(true, Ordering::Release);
+        self.clear();
+    }
+
+    /// Changes are heard again: whatever was cached meanwhile may be stale, so start afresh.
+    pub fn resume(&self) {
+        self.clear();
+        self.suspended.store(false, Ordering::Release);
     }
 }
 
@@ -75,7 +124,7 @@ mod tests {
             max_entries: 10,
         })
         .unwrap();
-        cache.insert(number("+15551234567"), None);
+        cache.insert(number("+15551234567"), None, cache.epoch());
         assert_eq!(cache.get(&number("+15551234567")), Some(None));
         assert_eq!(cache.get(&number("+15551234568")), None);
         std::thread::sleep(Duration::from_millis(80));
@@ -90,13 +139,47 @@ mod tests {
         })
         .unwrap();
         for i in 0..10_000 {
-            cache.insert(number(&format!("+1555{i:07}")), None);
+            cache.insert(number(&format!("+1555{i:07}")), None, cache.epoch());
         }
         assert!(cache.entries.len() <= 110, "{} kept", cache.entries.len());
-        cache.insert(number("+15550000001"), None);
+        cache.insert(number("+15550000001"), None, cache.epoch());
         cache.clear();
         assert_eq!(cache.get(&number("+15550000001")), None);
         assert_eq!(cache.entries.len(), 0);
+    }
+
+    /// A read that began before an invalidation must not put back what it read; while
+    /// suspended nothing is served or kept.
+    #[test]
+    fn invalidations_win_over_reads_under_way_and_suspension_bypasses_everything() {
+        let cache = AnswerCache::new(CacheSettings {
+            ttl: Duration::from_secs(60),
+            max_entries: 100,
+        })
+        .unwrap();
+        let (a, b) = (number("+15550000001"), number("+15550000002"));
+        cache.insert(a.clone(), None, cache.epoch());
+        cache.insert(b.clone(), None, cache.epoch());
+        let read_began = cache.epoch();
+        cache.invalidate(std::slice::from_ref(&a));
+        assert_eq!(cache.get(&a), None, "invalidated");
+        assert_eq!(cache.get(&b), Some(None), "others stay");
+        cache.insert(a.clone(), None, read_began);
+        assert_eq!(
+            cache.get(&a),
+            None,
+            "a read from before the change is not kept"
+        );
+        cache.insert(a.clone(), None, cache.epoch());
+        assert_eq!(cache.get(&a), Some(None), "a read after it is");
+
+        cache.suspend();
+        assert_eq!(cache.get(&b), None);
+        cache.insert(b.clone(), None, cache.epoch());
+        assert_eq!(cache.get(&b), None, "nothing kept while suspended");
+        cache.resume();
+        cache.insert(b.clone(), None, cache.epoch());
+        assert_eq!(cache.get(&b), Some(None));
     }
 
     #[test]

@@ -182,7 +182,7 @@ pub struct ServeArgs {
     )]
     pub on_store_error: OnStoreError,
 
-    /// How long an answer (found or not) is served from memory; 0 turns the cache off. Bounds how stale an answer can be after another instance or `import` changes the store.
+    /// Longest an answer (found or not) is served from memory, as a safety net: committed changes drop cached answers at once (docs/operations.md, Consistency); 0 turns the cache off.
     #[arg(long, env = "LOOKUP_CACHE_TTL", default_value = "30s", value_parser = humantime::parse_duration)]
     pub cache_ttl: Duration,
 

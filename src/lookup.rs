@@ -5,12 +5,13 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::cache::{AnswerCache, CacheSettings};
 use crate::domain::{Customer, E164, LookupAnswer};
 use crate::normalise::{NormaliseTrace, NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
-use crate::store::{CustomerStore, StoreError};
+use crate::store::{Change, ChangeSource, CustomerStore, StoreError};
 
 /// How long a data action should wait for this service: it answers within the store deadline
 /// even when the database hangs or is gone; two more seconds cover the network and the tunnel.
@@ -170,6 +171,43 @@ pub enum LookupError {
     StoreUnavailable(#[source] StoreError),
 }
 
+/// How current the cached answers are: whether changes are heard, and how many invalidations
+/// they caused. Read by the status pages; changed by `Lookup::apply`.
+#[derive(Debug, Default)]
+pub struct Freshness {
+    /// How changes are heard; `None` when they cannot be (an in-memory SQLite database).
+    source: std::sync::OnceLock<ChangeSource>,
+    listening: AtomicBool,
+    numbers_invalidated: AtomicU64,
+    caches_cleared: AtomicU64,
+    listener_losses: AtomicU64,
+}
+
+impl Freshness {
+    pub fn source(&self) -> Option<ChangeSource> {
+        self.source.get().copied()
+    }
+
+    /// Whether committed changes reach this instance now.
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
+    /// Cached answers dropped one by one, because their numbers changed.
+    pub fn numbers_invalidated(&self) -> u64 {
+        self.numbers_invalidated.load(Ordering::Relaxed)
+    }
+
+    /// Times the whole cache was dropped (bulk changes, listening lost or regained).
+    pub fn caches_cleared(&self) -> u64 {
+        self.caches_cleared.load(Ordering::Relaxed)
+    }
+
+    pub fn listener_losses(&self) -> u64 {
+        self.listener_losses.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Clone)]
 pub struct Lookup {
     normaliser: PhoneNormaliser,
@@ -179,6 +217,7 @@ pub struct Lookup {
     cache: Option<Arc<AnswerCache>>,
     /// Caller IDs that needed the full parse, and what it said (sized like the cache).
     parsed: Option<Arc<ParsedCallerIds>>,
+    freshness: Arc<Freshness>,
 }
 
 impl std::fmt::Debug for Lookup {
@@ -198,6 +237,7 @@ impl Lookup {
             policy,
             cache: None,
             parsed: None,
+            freshness: Arc::default(),
         }
     }
 
@@ -291,11 +331,12 @@ impl Lookup {
         let (customer, source) = match self.cache.as_ref().and_then(|cache| cache.get(&number)) {
             Some(cached) => (cached, AnswerSource::Cache),
             None => {
+                let read_began = self.cache.as_ref().map(|cache| cache.epoch());
                 let customer = self
                     .within_deadline(self.store.find_by_number(&number))
                     .await?;
-                if let Some(cache) = &self.cache {
-                    cache.insert(number.clone(), customer.clone());
+                if let (Some(cache), Some(read_began)) = (&self.cache, read_began) {
+                    cache.insert(number.clone(), customer.clone(), read_began);
                 }
                 (customer, AnswerSource::Store)
             }
@@ -322,6 +363,63 @@ impl Lookup {
         if let Some(cache) = &self.cache {
             cache.clear();
         }
+    }
+
+    /// Follows the store's change feed from now on: answers are cached only while changes are
+    /// heard, and a change drops what was cached for it at once.
+    pub fn follow(&self, source: ChangeSource, mut changes: tokio::sync::mpsc::Receiver<Change>) {
+        let _ = self.freshness.source.set(source);
+        // Until the feed says it listens, nothing cached could be trusted.
+        if let Some(cache) = &self.cache {
+            cache.suspend();
+        }
+        let lookup = self.clone();
+        tokio::spawn(async move {
+            while let Some(change) = changes.recv().await {
+                lookup.apply(&change);
+            }
+        });
+    }
+
+    /// What one change of the feed does to the cache.
+    pub fn apply(&self, change: &Change) {
+        let freshness = &self.freshness;
+        let cache = self.cache.as_deref();
+        match change {
+            Change::Numbers(numbers) => {
+                if let Some(cache) = cache {
+                    cache.invalidate(numbers);
+                }
+                freshness
+                    .numbers_invalidated
+                    .fetch_add(numbers.len() as u64, Ordering::Relaxed);
+            }
+            Change::Everything => {
+                if let Some(cache) = cache {
+                    cache.clear();
+                }
+                freshness.caches_cleared.fetch_add(1, Ordering::Relaxed);
+            }
+            Change::Lost => {
+                freshness.listening.store(false, Ordering::Relaxed);
+                freshness.listener_losses.fetch_add(1, Ordering::Relaxed);
+                if let Some(cache) = cache {
+                    cache.suspend();
+                }
+                freshness.caches_cleared.fetch_add(1, Ordering::Relaxed);
+            }
+            Change::Listening => {
+                if let Some(cache) = cache {
+                    cache.resume();
+                }
+                freshness.listening.store(true, Ordering::Relaxed);
+                freshness.caches_cleared.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn freshness(&self) -> &Freshness {
+        &self.freshness
     }
 
     /// Whether the store answers within the deadline.

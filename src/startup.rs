@@ -16,6 +16,9 @@ use crate::lookup::{Lookup, LookupPolicy};
 use crate::normalise::{PhoneNormaliser, Region};
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
 
+/// How long start-up waits for the store's change feed before serving without a cache.
+const LISTENER_GRACE: Duration = Duration::from_secs(2);
+
 /// The certificate and key files for HTTPS.
 #[derive(Clone, Debug)]
 pub struct TlsFiles {
@@ -98,7 +101,23 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
             "demo customers"
         );
     }
-    let lookup = Lookup::new(normaliser, store, settings.policy.clone()).with_cache(settings.cache);
+    let lookup =
+        Lookup::new(normaliser, store.clone(), settings.policy.clone()).with_cache(settings.cache);
+    if let Some((source, changes)) = store.watch_changes() {
+        lookup.follow(source, changes);
+        // Answers are cached only while changes are heard; give the listener a moment, so a
+        // new instance caches from its first request. Past that it serves from the store.
+        let started = std::time::Instant::now();
+        while !lookup.freshness().listening() && started.elapsed() < LISTENER_GRACE {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if !lookup.freshness().listening() {
+            tracing::warn!(
+                source = source.name(),
+                "not hearing store changes yet: answering from the store until then"
+            );
+        }
+    }
     Ok(HttpServices::new(lookup, settings.limits, &settings.edge)?)
 }
 

@@ -20,6 +20,17 @@ pub async fn readyz(
         metrics.count_store_error();
         ApiError::StoreUnavailable(e)
     })?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"status": "ready", "store": state.lookup.store().backend().name()})))
+    let freshness = state.lookup.freshness();
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "store": state.lookup.store().backend().name(),
+        // Whether committed changes reach this instance's cache now (docs/operations.md).
+        "changes": {
+            "source": freshness.source().map(|source| source.name()),
+            "listening": freshness.listening(),
+            "listener_losses": freshness.listener_losses(),
+            "numbers_invalidated": freshness.numbers_invalidated(),
+            "caches_cleared": freshness.caches_cleared(),
+        },
+    })))
 }

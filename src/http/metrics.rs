@@ -19,6 +19,9 @@ pub struct Metrics {
     cache_hits: IntCounter,
     cache_misses: IntCounter,
     pool_connections: IntGaugeVec,
+    change_listener_up: IntGaugeVec,
+    cache_invalidations: IntCounterVec,
+    change_listener_losses: IntCounter,
 }
 
 /// Seconds; lookups answer in well under a millisecond when all is well, and in up to the
@@ -83,6 +86,27 @@ impl Metrics {
         let cache_misses = IntCounter::new("cache_misses_total", "Lookups that went to the store")?;
         registry.register(Box::new(cache_hits.clone()))?;
         registry.register(Box::new(cache_misses.clone()))?;
+        let change_listener_up = IntGaugeVec::new(
+            Opts::new(
+                "change_listener_up",
+                "1 while committed changes reach this instance's cache (by how they are heard), 0 while they do not",
+            ),
+            &["source"],
+        )?;
+        let cache_invalidations = IntCounterVec::new(
+            Opts::new(
+                "cache_invalidations_total",
+                "Cached answers dropped because the store changed: scope number (one answer) or all (the whole cache)",
+            ),
+            &["scope"],
+        )?;
+        let change_listener_losses = IntCounter::new(
+            "change_listener_losses_total",
+            "Times the change listener lost its connection (the cache is bypassed until it is back)",
+        )?;
+        registry.register(Box::new(change_listener_up.clone()))?;
+        registry.register(Box::new(cache_invalidations.clone()))?;
+        registry.register(Box::new(change_listener_losses.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -92,6 +116,9 @@ impl Metrics {
             cache_hits,
             cache_misses,
             pool_connections,
+            change_listener_up,
+            cache_invalidations,
+            change_listener_losses,
         })
     }
 
@@ -135,6 +162,24 @@ impl Metrics {
         self.pool_connections
             .with_label_values(&["in_use"])
             .set(i64::from(open).saturating_sub(idle).max(0));
+        let freshness = state.lookup.freshness();
+        if let Some(source) = freshness.source() {
+            self.change_listener_up
+                .with_label_values(&[source.name()])
+                .set(i64::from(freshness.listening()));
+        }
+        // The counts live with the cache; the counters catch up with them at each scrape.
+        let catch_up =
+            |counter: &IntCounter, now: u64| counter.inc_by(now.saturating_sub(counter.get()));
+        catch_up(
+            &self.cache_invalidations.with_label_values(&["number"]),
+            freshness.numbers_invalidated(),
+        );
+        catch_up(
+            &self.cache_invalidations.with_label_values(&["all"]),
+            freshness.caches_cleared(),
+        );
+        catch_up(&self.change_listener_losses, freshness.listener_losses());
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
         Ok(String::from_utf8_lossy(&text).into_owned())

@@ -289,7 +289,7 @@ fn docs() {}
 
 /// A file of Swagger UI; `index.html` for an empty name.
 #[utoipa::path(get, path = "/docs/{file}", tag = "operations",
-    params(("file" = String, Path, description = "e.g. index.html, swagger-ui.css")),
+    params(("file" = String, Path, example = "index.html", description = "e.g. index.html, swagger-ui.css")),
     responses((status = 200, description = "The file", content_type = "text/html", body = String),
               (status = 404, description = "No such file (not_found)", body = ErrorBody),
               (status = 429, description = "Over --rate-limit", body = ErrorBody)))]

@@ -5,6 +5,7 @@
 //! against its own driver).
 
 mod bulk;
+mod changes;
 mod pg_batches;
 mod sqlite_reads;
 mod url;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 pub use self::bulk::{BulkImport, Conflict, ImportCounts, ImportMode, StagedRow};
+pub use self::changes::{CHANNEL as CHANGES_CHANNEL, Change, ChangeSource, SQLITE_POLL};
 use self::pg_batches::PgBatches;
 use self::sqlite_reads::SqliteReads;
 pub use self::url::{Backend, DatabaseUrl};

@@ -219,6 +219,19 @@ async fn run_batches(
     }
 }
 
+/// Whether the error says the connection is gone rather than that the query failed: a broken
+/// socket, or the server ending the session (SQLSTATE class 08, connection exception, or 57P01–03,
+/// admin shutdown, crash shutdown, cannot connect now).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
 async fn query(
     batching: &Batching,
     connection: &mut Option<PoolConnection<Postgres>>,
@@ -226,14 +239,29 @@ async fn query(
 ) -> Result<HashMap<String, CustomerRow>, Arc<StoreError>> {
     let numbers: Vec<&str> = batch.iter().map(|p| p.number.as_str()).collect();
     let rows = async {
-        let connection = match connection {
-            Some(connection) => connection,
-            None => connection.insert(batching.pool.acquire().await?),
-        };
-        sqlx::query_as::<_, (String, String, String, i64, bool)>(FIND_BY_NUMBERS)
-            .bind(&numbers)
-            .fetch_all(&mut **connection)
-            .await
+        // A lookup is a read: when the database ended the connection (a restart, a failover,
+        // pg_terminate_backend), it is asked once more on a fresh one, within the deadline.
+        let mut retried = false;
+        loop {
+            let held = match connection {
+                Some(held) => held,
+                None => connection.insert(batching.pool.acquire().await?),
+            };
+            let answer = sqlx::query_as::<_, (String, String, String, i64, bool)>(FIND_BY_NUMBERS)
+                .bind(&numbers)
+                .fetch_all(&mut **held)
+                .await;
+            match answer {
+                Err(error) if !retried && connection_lost(&error) => {
+                    retried = true;
+                    tracing::debug!(%error, "lookup connection lost; asking again on a fresh one");
+                    if let Some(mut dead) = connection.take() {
+                        dead.close_on_drop();
+                    }
+                }
+                answer => return answer,
+            }
+        }
     };
     let deadline = batching.deadline;
     let rows = tokio::time::timeout(deadline, rows)

@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod edge;
 mod errors;
+mod freshness;
 mod genesys;
 mod health;
 mod lookup;
