@@ -10,6 +10,7 @@ use crate::config::{
     Command, ExportActionArgs, ExportArgs, ExportFormat, GenCertArgs, ImportArgs, LookupArgs,
     MigrateArgs, ServeArgs, StoreArgs,
 };
+use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth};
 use crate::http::ApiError;
 use crate::import::{ImportFormat, RowError, RowReader};
 use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
@@ -34,7 +35,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
-    use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth, ActionSpec};
+    use crate::genesys::{ActionSpec, FlowSpec, FlowValues, Kit};
     if args.url.scheme() != "https" {
         eprintln!(
             "warning: {} is not https: Genesys Cloud refuses to call plain HTTP endpoints. Put the service \
@@ -53,7 +54,49 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         secure: args.secure,
         unknown: args.unknown.answer(),
     };
-    match args.auth {
+    let flow = FlowSpec {
+        name: args.flow_name.clone(),
+        division: args.division.clone(),
+        vip_queue: args.vip_queue.clone(),
+        standard_queue: args.standard_queue.clone(),
+    };
+    let kit = Kit {
+        action: &spec,
+        flow: &flow,
+    };
+    match (args.format, &args.out) {
+        (ExportFormat::Json, None) => {
+            credential_note(args.auth);
+            println!("{}", serde_json::to_string_pretty(&spec.to_json())?);
+        }
+        (ExportFormat::Terraform, None) => {
+            credential_note(args.auth);
+            print!("{}", spec.to_terraform());
+        }
+        (ExportFormat::Archy, None) => print!("{}", kit.archy_flow(FlowValues::Literal)),
+        (ExportFormat::Terraform, Some(folder)) => {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+            for (name, text) in kit.terraform_module() {
+                let path = folder.join(name);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            eprintln!(
+                "wrote the Terraform module to {}: set its variables, then `terraform init && terraform apply` there (docs/genesys.md)",
+                folder.display()
+            );
+        }
+        (_, Some(_)) => {
+            anyhow::bail!("--out writes a Terraform module: use it with --format terraform")
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the admin sets up by hand for an action exported alone.
+fn credential_note(auth: ActionAuth) {
+    match auth {
         ActionAuth::ApiKey => eprintln!(
             "In the Web Services Data Actions integration, set Credentials to type \"User Defined\" with a field \
              named {API_KEY_CREDENTIAL_FIELD} holding one of the service's --api-key values (the plain key, not its sha256)."
@@ -67,11 +110,6 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
              something else that keeps strangers out."
         ),
     }
-    match args.format {
-        ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&spec.to_json())?),
-        ExportFormat::Terraform => print!("{}", spec.to_terraform()),
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn gen_cert(args: &GenCertArgs) -> anyhow::Result<ExitCode> {

@@ -306,9 +306,29 @@ pub struct ExportActionArgs {
     #[arg(long)]
     pub secure: bool,
 
-    /// json (to import in Admin > Integrations > Actions) or terraform (a genesyscloud_integration_action resource).
+    /// json (to import in Admin > Integrations > Actions), terraform (the genesyscloud_integration_action resource; with --out, the whole module: credential, integration, action and flow) or archy (the inbound call flow, for `archy publish`).
     #[arg(long, default_value = "json", value_parser = one_of::<ExportFormat>(&ExportFormat::NAMES))]
     pub format: ExportFormat,
+
+    /// With --format terraform: write a complete Terraform module into this folder (created when missing) instead of printing the action alone.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// The inbound call flow's name.
+    #[arg(long, default_value = "Customer Lookup Inbound")]
+    pub flow_name: String,
+
+    /// The division the flow belongs to.
+    #[arg(long, default_value = "Home")]
+    pub division: String,
+
+    /// The queue VIP callers are transferred to.
+    #[arg(long, default_value = "VIP")]
+    pub vip_queue: String,
+
+    /// The queue every other caller is transferred to, also when the lookup fails or times out.
+    #[arg(long, default_value = "General")]
+    pub standard_queue: String,
 
     /// The service's --store-timeout: the action's timeout is fitted to the answer time it bounds.
     #[arg(long, env = "LOOKUP_STORE_TIMEOUT", default_value = "1s", value_parser = parse_store_timeout)]
@@ -347,10 +367,11 @@ impl FromStr for DocsMode {
 pub enum ExportFormat {
     Json,
     Terraform,
+    Archy,
 }
 
 impl ExportFormat {
-    pub const NAMES: [&'static str; 2] = ["json", "terraform"];
+    pub const NAMES: [&'static str; 3] = ["json", "terraform", "archy"];
 }
 
 impl FromStr for ExportFormat {
@@ -360,7 +381,8 @@ impl FromStr for ExportFormat {
         match raw {
             "json" => Ok(Self::Json),
             "terraform" => Ok(Self::Terraform),
-            other => Err(format!("{other:?} is not json or terraform")),
+            "archy" => Ok(Self::Archy),
+            other => Err(format!("{other:?} is not json, terraform or archy")),
         }
     }
 }

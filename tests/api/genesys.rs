@@ -572,3 +572,522 @@ async fn the_request_id_comes_from_the_caller_or_is_generated_and_is_echoed() {
     );
     assert!(server.wait_for_log(&generated).contains("status=200"));
 }
+
+/// The files `export-action --format terraform --out` writes, by name, with any environment.
+fn kit(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (
+    tempfile::TempDir,
+    std::collections::BTreeMap<String, String>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let mut command = binary();
+    command
+        .args([
+            "export-action",
+            "--format",
+            "terraform",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            (
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(entry.path()).unwrap(),
+            )
+        })
+        .collect();
+    (dir, files)
+}
+
+/// `var.x` and `genesyscloud_type.name` references in HCL text (escaped `$${…}` templates, which
+/// Terraform passes through to Genesys, are not references).
+fn references(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    for prefix in ["var.", "genesyscloud_"] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(prefix).map(|i| i + from) {
+            from = at + prefix.len();
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'"') {
+                continue;
+            }
+            let end = text[at..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .map_or(text.len(), |i| at + i);
+            let reference = &text[at..end];
+            let parts: Vec<&str> = reference.split('.').collect();
+            if prefix == "var." {
+                found.push(format!("var.{}", parts[1]));
+            } else if parts.len() >= 2 {
+                found.push(format!("{}.{}", parts[0], parts[1]));
+            }
+        }
+    }
+    found
+}
+
+/// The module is complete: valid HCL, the provider pinned, a credential of the kind `--auth`
+/// names, the integration, the action and the flow, every reference declared, every
+/// environment-specific value of the flow file substituted, secrets only as sensitive variables.
+#[test]
+fn the_terraform_module_is_complete_and_every_reference_resolves() {
+    for (auth, credential_type) in [
+        ("api-key", Some("userDefined")),
+        ("basic", Some("basicAuth")),
+        ("none", None),
+    ] {
+        let (_dir, files) = kit(
+            &["--url", "https://lookup.example.com", "--auth", auth],
+            &[],
+        );
+        let mut declared = std::collections::BTreeSet::new();
+        let mut bodies = Vec::new();
+        for (name, text) in files.iter().filter(|(name, _)| name.ends_with(".tf")) {
+            let body: hcl::Body =
+                hcl::from_str(text).unwrap_or_else(|e| panic!("{name} is not HCL: {e}\n{text}"));
+            for block in body.blocks() {
+                let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+                match block.identifier() {
+                    "variable" => {
+                        declared.insert(format!("var.{}", labels[0]));
+                    }
+                    "resource" => {
+                        declared.insert(format!("{}.{}", labels[0], labels[1]));
+                    }
+                    _ => {}
+                }
+            }
+            bodies.push((name.clone(), body));
+        }
+        for (name, text) in files.iter().filter(|(name, _)| name.ends_with(".tf")) {
+            for reference in references(text) {
+                assert!(
+                    declared.contains(&reference),
+                    "{auth}: {name} refers to undeclared {reference}"
+                );
+            }
+        }
+        let all = files.values().cloned().collect::<Vec<_>>().join("\n");
+        assert!(
+            all.contains("source  = \"mypurecloud/genesyscloud\""),
+            "{all}"
+        );
+        assert!(
+            !all.contains("file_content_hash"),
+            "the provider computes it"
+        );
+        assert_eq!(
+            declared.contains("genesyscloud_integration_credential.customer_lookup"),
+            credential_type.is_some(),
+            "{auth}"
+        );
+        if let Some(kind) = credential_type {
+            assert!(
+                all.contains(&format!("credential_type_name = \"{kind}\"")),
+                "{auth}"
+            );
+            assert!(
+                all.contains("basicAuth = genesyscloud_integration_credential.customer_lookup.id"),
+                "the integration holds the credential"
+            );
+            // Every secret is a sensitive variable without a default.
+            let secrets: Vec<&str> = match auth {
+                "api-key" => vec!["api_key"],
+                _ => vec!["basic_auth_username", "basic_auth_password"],
+            };
+            let variables = &files["variables.tf"];
+            for secret in secrets {
+                let block = variables
+                    .split("variable ")
+                    .find(|b| b.starts_with(&format!("\"{secret}\"")))
+                    .unwrap_or_else(|| panic!("{auth}: no variable {secret}"));
+                assert!(
+                    block.contains("sensitive   = true") && !block.contains("default"),
+                    "{block}"
+                );
+            }
+        }
+        for resource in [
+            "genesyscloud_integration.customer_lookup",
+            "genesyscloud_integration_action.customer_lookup",
+            "genesyscloud_flow.customer_lookup",
+        ] {
+            assert!(declared.contains(resource), "{auth}: no {resource}");
+        }
+        let main = &files["main.tf"];
+        assert!(
+            main.contains("integration_type = \"custom-rest-actions\"")
+                && main.contains("intended_state   = \"ENABLED\"")
+        );
+        assert!(
+            main.contains("integration_id         = genesyscloud_integration.customer_lookup.id")
+        );
+        assert!(main.contains(
+            "category               = genesyscloud_integration.customer_lookup.config[0].name"
+        ));
+        assert!(main.contains(&format!(
+            "filepath = \"${{path.module}}/{}\"",
+            "customer-lookup-flow.yaml"
+        )));
+        assert!(
+            files.contains_key("customer-lookup-flow.yaml"),
+            "the flow file is in the module"
+        );
+        for output in ["action_id", "flow_id"] {
+            assert!(
+                files["outputs.tf"].contains(&format!("output \"{output}\"")),
+                "{output}"
+            );
+        }
+
+        // Every `{{key}}` of the flow file is substituted, and nothing else is.
+        let flow = &files["customer-lookup-flow.yaml"];
+        let placeholders: std::collections::BTreeSet<String> = flow
+            .split("{{")
+            .skip(1)
+            .map(|rest| rest.split("}}").next().unwrap().to_owned())
+            .collect();
+        let substitutions_block = main
+            .split("substitutions = {")
+            .nth(1)
+            .unwrap()
+            .split('}')
+            .next()
+            .unwrap();
+        let substituted: std::collections::BTreeSet<String> = substitutions_block
+            .lines()
+            .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim().to_owned()))
+            .collect();
+        assert_eq!(placeholders, substituted, "{auth}");
+    }
+}
+
+/// The action inside the module is the one the JSON export describes, and it works against the
+/// running service for a known, an unknown and a withheld caller.
+#[tokio::test]
+async fn the_modules_action_answers_like_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, ca) = https_app(dir.path(), &["--api-key", API_KEY]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let (_module_dir, files) = kit(&["--url", "https://lookup.example.com"], &[]);
+    let body: hcl::Body = hcl::from_str(&files["main.tf"]).unwrap();
+    let resource = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource"
+                && b.labels()[0].as_str() == "genesyscloud_integration_action"
+        })
+        .unwrap();
+    // The HCL string as Terraform hands it to Genesys: `$${` is a literal `${`.
+    let string = |body: &hcl::Body, name: &str| -> String {
+        let expr = body
+            .attributes()
+            .find(|a| a.key() == name)
+            .unwrap()
+            .expr()
+            .clone();
+        let raw = match expr {
+            hcl::Expression::String(s) => return s,
+            hcl::Expression::TemplateExpr(t) => match *t {
+                hcl::TemplateExpr::QuotedString(raw) => raw,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{name}: {other:?}"),
+        };
+        serde_json::from_str::<String>(&format!("\"{raw}\""))
+            .unwrap()
+            .replace("$${", "${")
+    };
+    let map = |body: &hcl::Body, name: &str| -> Value {
+        let hcl::Expression::Object(object) = body
+            .attributes()
+            .find(|a| a.key() == name)
+            .unwrap()
+            .expr()
+            .clone()
+        else {
+            panic!("{name} is a map")
+        };
+        Value::Object(
+            object
+                .into_iter()
+                .map(|(key, value)| {
+                    let key = key.to_string().trim_matches('"').to_owned();
+                    let holder = hcl::Body::builder().add_attribute(("v", value)).build();
+                    (key, Value::String(string(&holder, "v")))
+                })
+                .collect(),
+        )
+    };
+    // jsonencode(<JSON>) on one line, as generated.
+    let contract = |name: &str| -> Value {
+        let line = files["main.tf"]
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap();
+        let json = line
+            .split_once("jsonencode(")
+            .unwrap()
+            .1
+            .trim_end()
+            .trim_end_matches(')');
+        serde_json::from_str(&json.replace("$${", "${")).unwrap()
+    };
+    let block = |name: &str| {
+        resource
+            .body()
+            .blocks()
+            .find(|b| b.identifier() == name)
+            .unwrap()
+            .body()
+            .clone()
+    };
+    let request = block("config_request");
+    let response = block("config_response");
+    let url = string(&request, "request_url_template")
+        .replace("${var.service_url}", &format!("https://{address}"));
+    let action = serde_json::json!({
+        "config": {
+            "request": {
+                "requestUrlTemplate": url,
+                "requestType": string(&request, "request_type"),
+                "headers": map(&request, "headers"),
+                "requestTemplate": string(&request, "request_template"),
+            },
+            "response": {
+                "translationMap": map(&response, "translation_map"),
+                "translationMapDefaults": map(&response, "translation_map_defaults"),
+                "successTemplate": string(&response, "success_template"),
+            },
+        },
+        "contract": {
+            "input": {"inputSchema": contract("contract_input")},
+            "output": {"successSchema": contract("contract_output")},
+        },
+    });
+    // The same action as the JSON export says, apart from where the URL comes from.
+    let (exported, _) = export(&["--url", &format!("https://{address}")]);
+    assert_eq!(
+        action["config"],
+        exported["config"]
+            .as_object()
+            .map(|c| {
+                let mut c = c.clone();
+                c.remove("timeoutSeconds");
+                Value::Object(c)
+            })
+            .unwrap()
+    );
+    let mut credentials = Map::new();
+    credentials.insert("apiKey".into(), Value::String(API_KEY.into()));
+    let integration = Integration {
+        address,
+        ca,
+        credentials,
+        basic: None,
+    };
+    for (phone, expected) in [
+        ("tel:+15551234567", ALICE),
+        ("+15550000000", UNKNOWN),
+        ("anonymous", UNKNOWN),
+    ] {
+        match execute(
+            &action,
+            &integration,
+            serde_json::json!({"phoneNumber": phone}),
+        )
+        .await
+        {
+            ActionResult::Success(output) => assert_eq!(output, json(expected), "{phone}"),
+            ActionResult::Failed(why) => panic!("{phone}: {why}"),
+        }
+    }
+}
+
+/// The flow calls the exported action (same category, same name) with Call.Ani, maps exactly
+/// the outputs the action produces, branches on the boolean it maps, and sends every caller it
+/// does not route as a VIP, the lookup's failures included, to the standard queue.
+#[test]
+fn the_archy_flow_uses_the_action_it_was_exported_with() {
+    use yaml_rust2::YamlLoader;
+    let args = [
+        "export-action",
+        "--url",
+        "https://lookup.example.com",
+        "--format",
+        "archy",
+        "--name",
+        "Who Is Calling",
+        "--category",
+        "Lookups",
+        "--flow-name",
+        "Main Line",
+        "--vip-queue",
+        "Gold Desk",
+        "--standard-queue",
+        "Front Desk",
+    ];
+    let output = binary().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let docs =
+        YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}"));
+    let flow = &docs[0]["inboundCall"];
+    for key in [
+        "name",
+        "startUpRef",
+        "defaultLanguage",
+        "supportedLanguages",
+        "initialGreeting",
+        "tasks",
+    ] {
+        assert!(!flow[key].is_badvalue(), "inboundCall.{key} missing");
+    }
+    assert_eq!(flow["name"].as_str(), Some("Main Line"));
+    let task = &flow["tasks"][0]["task"];
+    assert_eq!(
+        flow["startUpRef"].as_str(),
+        Some(
+            format!(
+                "/inboundCall/tasks/task[{}]",
+                task["refId"].as_str().unwrap()
+            )
+            .as_str()
+        )
+    );
+    let actions = task["actions"].as_vec().unwrap();
+    let call = &actions[0]["callData"];
+    let categories = call["category"].as_hash().unwrap();
+    assert_eq!(categories.len(), 1);
+    let (category, by_category) = categories.iter().next().unwrap();
+    assert_eq!(category.as_str(), Some("Lookups"), "the action's category");
+    let (action_name, data_action) = by_category["dataAction"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    assert_eq!(
+        action_name.as_str(),
+        Some("Who Is Calling"),
+        "the action's name"
+    );
+    assert_eq!(
+        data_action["inputs"]["phoneNumber"]["exp"].as_str(),
+        Some("Call.Ani")
+    );
+    let (json_action, _) = export(&["--url", "https://lookup.example.com"]);
+    let produced: std::collections::BTreeSet<String> =
+        json_action["contract"]["output"]["successSchema"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+    let mapped: std::collections::BTreeMap<String, String> = data_action["successOutputs"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_owned(),
+                v["var"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mapped
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        produced
+    );
+    // The decision reads the variable the boolean output is mapped to, declared as a boolean.
+    let decision = &call["outputs"]["success"]["actions"][0]["decision"];
+    assert_eq!(
+        decision["condition"]["exp"].as_str(),
+        Some(mapped["is_vip"].as_str())
+    );
+    let declared_boolean = flow["variables"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .any(|v| v["booleanVariable"]["name"].as_str() == Some(mapped["is_vip"].as_str()));
+    assert!(
+        declared_boolean,
+        "{} is declared a boolean",
+        mapped["is_vip"]
+    );
+    let vip = &decision["outputs"]["yes"]["actions"][0]["transferToAcd"];
+    assert_eq!(
+        vip["targetQueue"]["lit"]["name"].as_str(),
+        Some("Gold Desk")
+    );
+    // After the lookup, whatever its outcome, the next action transfers to the standard queue.
+    let standard = &actions[1]["transferToAcd"];
+    assert_eq!(
+        standard["targetQueue"]["lit"]["name"].as_str(),
+        Some("Front Desk")
+    );
+}
+
+/// Secrets given to the service (command line or environment) never reach an exported file.
+#[test]
+fn no_secret_reaches_an_exported_file() {
+    let secrets = [
+        "sk-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+        "correct-horse-battery",
+        "adm-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    ];
+    let env = [
+        ("LOOKUP_API_KEYS", secrets[0]),
+        ("LOOKUP_BASIC_AUTH", "genesys:correct-horse-battery"),
+        ("LOOKUP_ADMIN_KEYS", secrets[2]),
+    ];
+    for auth in ["api-key", "basic"] {
+        let (_dir, files) = kit(
+            &["--url", "https://lookup.example.com", "--auth", auth],
+            &env,
+        );
+        for (name, text) in &files {
+            for secret in secrets {
+                assert!(!text.contains(secret), "{name} holds a secret");
+            }
+        }
+    }
+    let refused = binary()
+        .args([
+            "export-action",
+            "--url",
+            "https://lookup.example.com",
+            "--api-key",
+            secrets[0],
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "export-action takes no secret on its command line"
+    );
+}
