@@ -5,6 +5,8 @@
 # customers, and runs tests/browser/docs_try_it_out.py against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/serve-for-test.sh
+source scripts/serve-for-test.sh
 
 if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
   echo "browser-test: installing Debian's chromium and chromium-driver"
@@ -22,15 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL="sqlite://$work/customers.db" target/debug/customer-lookup serve --bind 127.0.0.1:0 \
-  --demo-data --docs on > "$work/serve.log" 2>&1 &
-pid=$!
-address=
-for _ in $(seq 300); do
-  address=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/serve.log" | head -1 | cut -d/ -f3) || true
-  [[ -n "$address" ]] && break
-  sleep 0.1
-done
-[[ -n "$address" ]] || { echo "the service did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+serve_for_test "$work" --demo-data --docs on
 
 HOME="$work" .tools/venv/bin/python tests/browser/docs_try_it_out.py "http://$address"

@@ -6,10 +6,11 @@
 #   MAX_EXAMPLES=200 scripts/schemathesis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/serve-for-test.sh
+source scripts/serve-for-test.sh
 
 scripts/python-tools.sh >/dev/null
 cargo build --quiet --bin customer-lookup
-bin=target/debug/customer-lookup
 
 work=$(mktemp -d)
 pid=
@@ -22,17 +23,8 @@ trap cleanup EXIT
 # One key for both: schemathesis sends one credential, and lookups and the admin API each take
 # only their own kind, so the same key is given as both.
 key="schemathesis-$RANDOM-$RANDOM-key"
-DATABASE_URL="sqlite://$work/customers.db" "$bin" serve --bind 127.0.0.1:0 --demo-data \
-  --api-key "$key" --admin-key "$key" --rate-limit 0 --log-level warn,customer_lookup=info \
-  > "$work/serve.log" 2>&1 &
-pid=$!
-address=
-for _ in $(seq 300); do
-  address=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/serve.log" | head -1 | cut -d/ -f3) || true
-  [[ -n "$address" ]] && break
-  sleep 0.1
-done
-[[ -n "$address" ]] || { echo "the service did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+serve_for_test "$work" --demo-data \
+  --api-key "$key" --admin-key "$key" --rate-limit 0 --log-level warn,customer_lookup=info
 
 set +e
 .tools/venv/bin/schemathesis --config-file scripts/schemathesis.toml run \

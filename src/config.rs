@@ -338,52 +338,21 @@ pub struct ExportActionArgs {
     pub unknown: UnknownCallerArgs,
 }
 
-/// When `serve` serves Swagger UI at /docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocsMode {
-    Auto,
-    On,
-    Off,
-}
-
-impl DocsMode {
-    pub const NAMES: [&'static str; 3] = ["auto", "on", "off"];
-}
-
-impl FromStr for DocsMode {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "auto" => Ok(Self::Auto),
-            "on" => Ok(Self::On),
-            "off" => Ok(Self::Off),
-            other => Err(format!("{other:?} is not auto, on or off")),
-        }
+crate::named_values! {
+    /// When `serve` serves Swagger UI at /docs.
+    pub enum DocsMode {
+        Auto => "auto",
+        On => "on",
+        Off => "off",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Json,
-    Terraform,
-    Archy,
-}
-
-impl ExportFormat {
-    pub const NAMES: [&'static str; 3] = ["json", "terraform", "archy"];
-}
-
-impl FromStr for ExportFormat {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "json" => Ok(Self::Json),
-            "terraform" => Ok(Self::Terraform),
-            "archy" => Ok(Self::Archy),
-            other => Err(format!("{other:?} is not json, terraform or archy")),
-        }
+crate::named_values! {
+    /// What `export-action` writes.
+    pub enum ExportFormat {
+        Json => "json",
+        Terraform => "terraform",
+        Archy => "archy",
     }
 }
 

@@ -8,31 +8,15 @@ use serde_json::{Value, json};
 
 use crate::domain::LookupAnswer;
 
-/// How the integration authenticates to the service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActionAuth {
-    /// A "User Defined" credential with a field `apiKey`, sent as `X-API-Key`.
-    ApiKey,
-    /// A "Basic Auth" credential; Genesys adds the Authorization header itself.
-    Basic,
-    /// No credential (only for a service that is guarded another way).
-    None,
-}
-
-impl ActionAuth {
-    pub const NAMES: [&'static str; 3] = ["api-key", "basic", "none"];
-}
-
-impl std::str::FromStr for ActionAuth {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "api-key" => Ok(Self::ApiKey),
-            "basic" => Ok(Self::Basic),
-            "none" => Ok(Self::None),
-            other => Err(format!("{other:?} is not api-key, basic or none")),
-        }
+crate::named_values! {
+    /// How the integration authenticates to the service.
+    pub enum ActionAuth {
+        /// A "User Defined" credential with a field `apiKey`, sent as `X-API-Key`.
+        ApiKey => "api-key",
+        /// A "Basic Auth" credential; Genesys adds the Authorization header itself.
+        Basic => "basic",
+        /// No credential (only for a service that is guarded another way).
+        None => "none",
     }
 }
 

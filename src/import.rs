@@ -53,26 +53,11 @@ impl fmt::Display for RowError {
     }
 }
 
-/// Which format an import file is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImportFormat {
-    Csv,
-    Jsonl,
-}
-
-impl ImportFormat {
-    pub const NAMES: [&'static str; 2] = ["csv", "jsonl"];
-}
-
-impl std::str::FromStr for ImportFormat {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "csv" => Ok(Self::Csv),
-            "jsonl" => Ok(Self::Jsonl),
-            other => Err(format!("{other:?} is not csv or jsonl")),
-        }
+crate::named_values! {
+    /// Which format an import file is in.
+    pub enum ImportFormat {
+        Csv => "csv",
+        Jsonl => "jsonl",
     }
 }
 

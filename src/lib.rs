@@ -5,6 +5,8 @@
 //! `config` and dispatches to `commands`; `startup` builds the service. docs/architecture.md
 //! has the module map.
 
+mod named;
+
 pub mod cache;
 pub mod commands;
 pub mod config;

@@ -3,7 +3,6 @@
 //! The HTTP handler and the `lookup` command both ask here, so both answer the same way; what
 //! was counted and logged is the caller's business.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,61 +19,22 @@ pub fn action_timeout_seconds(store_deadline: Duration) -> u8 {
     seconds.clamp(1, 60) as u8
 }
 
-/// The status an unknown caller gets: 200 with the default answer, or 404 for flows that branch
-/// on failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnknownStatus {
-    Ok,
-    NotFound,
-}
-
-impl UnknownStatus {
-    pub const NAMES: [&'static str; 2] = ["200", "404"];
-}
-
-impl FromStr for UnknownStatus {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "200" => Ok(Self::Ok),
-            "404" => Ok(Self::NotFound),
-            other => Err(format!("{other:?} is not 200 or 404")),
-        }
+crate::named_values! {
+    /// The status an unknown caller gets: 200 with the default answer, or 404 for flows that branch
+    /// on failure.
+    pub enum UnknownStatus {
+        Ok => "200",
+        NotFound => "404",
     }
 }
 
-impl std::fmt::Display for UnknownStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Ok => "200",
-            Self::NotFound => "404",
-        })
-    }
-}
-
-/// What a lookup answers when the store fails or misses its deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnStoreError {
-    /// 503 store_unavailable with Retry-After: the flow takes its Failure path.
-    Fail,
-    /// The unknown-caller answer, marked degraded: the flow goes on as for a stranger.
-    Default,
-}
-
-impl OnStoreError {
-    pub const NAMES: [&'static str; 2] = ["fail", "default"];
-}
-
-impl FromStr for OnStoreError {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "fail" => Ok(Self::Fail),
-            "default" => Ok(Self::Default),
-            other => Err(format!("{other:?} is not fail or default")),
-        }
+crate::named_values! {
+    /// What a lookup answers when the store fails or misses its deadline.
+    pub enum OnStoreError {
+        /// 503 store_unavailable with Retry-After: the flow takes its Failure path.
+        Fail => "fail",
+        /// The unknown-caller answer, marked degraded: the flow goes on as for a stranger.
+        Default => "default",
     }
 }
 

@@ -12,28 +12,13 @@ use tracing_subscriber::fmt::{FormatFields, format};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line, for log pipelines.
-    Json,
-}
-
-impl LogFormat {
-    pub const NAMES: [&'static str; 2] = ["pretty", "json"];
-}
-
-impl std::str::FromStr for LogFormat {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "pretty" => Ok(Self::Pretty),
-            "json" => Ok(Self::Json),
-            other => Err(format!("{other:?} is not pretty or json")),
-        }
+crate::named_values! {
+    /// How log lines are written.
+    pub enum LogFormat {
+        /// Human-readable lines.
+        Pretty => "pretty",
+        /// One JSON object per line, for log pipelines.
+        Json => "json",
     }
 }
 

@@ -8,26 +8,11 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use super::{CustomerStore, StoreError};
 use crate::domain::CustomerRecord;
 
-/// `upsert` adds or updates the file's customers; `replace` also deletes every other customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImportMode {
-    Upsert,
-    Replace,
-}
-
-impl ImportMode {
-    pub const NAMES: [&'static str; 2] = ["upsert", "replace"];
-}
-
-impl std::str::FromStr for ImportMode {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "upsert" => Ok(Self::Upsert),
-            "replace" => Ok(Self::Replace),
-            other => Err(format!("{other:?} is not upsert or replace")),
-        }
+crate::named_values! {
+    /// `upsert` adds or updates the file's customers; `replace` also deletes every other customer.
+    pub enum ImportMode {
+        Upsert => "upsert",
+        Replace => "replace",
     }
 }
 

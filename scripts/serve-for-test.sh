@@ -1,0 +1,20 @@
+# Sourced by the scripts that test the running service: `serve_for_test WORK ARGS...` starts
+# target/debug/customer-lookup serve on a fresh SQLite file in WORK, on a free loopback port,
+# with ARGS, and sets `pid` and `address` (host:port) once it listens. The caller's EXIT trap
+# stops it (kill "$pid").
+serve_for_test() {
+  local work=$1
+  shift
+  DATABASE_URL="sqlite://$work/customers.db" target/debug/customer-lookup serve \
+    --bind 127.0.0.1:0 "$@" > "$work/serve.log" 2>&1 &
+  pid=$!
+  address=
+  for _ in $(seq 300); do
+    address=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/serve.log" | head -1 | cut -d/ -f3) || true
+    [[ -n "$address" ]] && return 0
+    sleep 0.1
+  done
+  echo "the service did not start:" >&2
+  cat "$work/serve.log" >&2
+  return 1
+}
