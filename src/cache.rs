@@ -80,7 +80,13 @@ impl AnswerCache {
             return;
         }
         let expires = Instant::now() + self.ttl;
-        self.entries.insert(number, Entry { expires, customer });
+        self.entries
+            .insert(number.clone(), Entry { expires, customer });
+        // An invalidation between the check above and the insert would have found nothing to
+        // remove: take the answer back out.
+        if self.epoch.load(Ordering::Acquire) != read_began.0 {
+            self.entries.remove(&number);
+        }
     }
 
     /// Forgets these numbers' answers.

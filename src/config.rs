@@ -147,6 +147,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub region: RegionArgs,
 
+    /// Postgres only: where this instance listens for committed changes, when DATABASE_URL goes through a pooler that cannot carry LISTEN (PgBouncer in transaction mode); default: DATABASE_URL.
+    #[arg(long, env = "LOOKUP_LISTEN_DATABASE_URL", value_parser = |raw: &str| DatabaseUrl::parse(raw), help_heading = "Store")]
+    pub listen_database_url: Option<DatabaseUrl>,
+
     /// Postgres only: lookup batches each HTTP worker keeps in flight at once (1 to 8); lookups that arrive meanwhile wait and go together in the next batch.
     #[arg(
         long,
@@ -475,6 +479,7 @@ impl ServeArgs {
         let edge = &self.edge;
         ServeSettings {
             database_url: self.store.database_url.clone(),
+            listen_database_url: self.listen_database_url.clone(),
             pool: PoolSettings {
                 max_connections: self.store.db_max_connections,
                 acquire_timeout: self.store.store_timeout,

@@ -413,16 +413,19 @@ impl Kit<'_> {
         out
     }
 
-    /// `genesyscloud_flow.substitutions`, key by key, as HCL expressions.
+    /// `genesyscloud_flow.substitutions`, key by key, as HCL expressions. The provider pastes
+    /// the text in as it is, inside the flow file's double quotes: each value is JSON-escaped
+    /// (a JSON string body is a YAML double-quoted one), so no name can break the YAML.
     fn substitution(&self, key: &str) -> String {
-        match key {
+        let value = match key {
             "flow_name" => "var.flow_name".into(),
             "division" => "var.division_name".into(),
             "action_category" => format!("genesyscloud_integration_action.{RESOURCE}.category"),
             "action_name" => format!("genesyscloud_integration_action.{RESOURCE}.name"),
             "vip_queue" => "var.vip_queue_name".into(),
             _ => "var.standard_queue_name".into(),
-        }
+        };
+        format!("trimsuffix(trimprefix(jsonencode({value}), \"\\\"\"), \"\\\"\")")
     }
 
     /// The Terraform module: each file's name and text.

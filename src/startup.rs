@@ -30,6 +30,8 @@ pub struct TlsFiles {
 #[derive(Clone, Debug)]
 pub struct ServeSettings {
     pub database_url: DatabaseUrl,
+    /// Where to listen for committed changes, if not `database_url` (Postgres behind a pooler).
+    pub listen_database_url: Option<DatabaseUrl>,
     pub pool: PoolSettings,
     pub default_region: Region,
     pub policy: LookupPolicy,
@@ -103,7 +105,7 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
     }
     let lookup =
         Lookup::new(normaliser, store.clone(), settings.policy.clone()).with_cache(settings.cache);
-    if let Some((source, changes)) = store.watch_changes() {
+    if let Some((source, changes)) = store.watch_changes(settings.listen_database_url.as_ref())? {
         lookup.follow(source, changes);
         // Answers are cached only while changes are heard; give the listener a moment, so a
         // new instance caches from its first request. Past that it serves from the store.

@@ -56,6 +56,14 @@ impl FieldValue<'_> {
             Self::StrictJson(Some(serde_json::Value::Number(n))) if n.is_i64() => {
                 LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
             }
+            // `42.0` is the integer 42 to JSON Schema, and so to the API's schema.
+            Self::StrictJson(Some(serde_json::Value::Number(n)))
+                if n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() <= LoyaltyPoints::MAX as f64) =>
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                LoyaltyPoints::new(n.as_f64().unwrap_or(-1.0) as i64)
+            }
             Self::StrictJson(Some(other)) => Err(FieldError::PointsNotAWholeNumber {
                 raw: other.to_string(),
             }),

@@ -75,7 +75,8 @@ pub async fn put_customer(
         .filter(|k| !RECORD_FIELDS.contains(&k.as_str()))
         .map(|k| RecordProblem::UnknownField(k.clone()))
         .collect();
-    if let Some(in_body) = object.get("customer_id")
+    // `null` is an absent customer_id, as the schema's optional field says.
+    if let Some(in_body) = object.get("customer_id").filter(|v| !v.is_null())
         && in_body.as_str() != Some(path.as_str())
     {
         problems.push(RecordProblem::IdMismatch);
@@ -119,18 +120,14 @@ pub async fn delete_customer(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct PhoneQuery {
-    phone: Option<String>,
-}
-
-/// `GET /api/v1/customers?phone=…`: the customer owning that number, in any format.
+/// `GET /api/v1/customers?phone=…`: the customer owning that number, in any format (a literal
+/// leading `+` is kept, as for a lookup).
 pub async fn find_by_phone(
-    query: web::Query<PhoneQuery>,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = query
-        .phone
+    let phone = super::lookup::phone_query_value(req.query_string(), "phone")?;
+    let raw = phone
         .as_deref()
         .filter(|p| !super::lookup::is_blank(p))
         .ok_or_else(|| {

@@ -203,19 +203,25 @@ impl<'de> serde::de::Visitor<'de> for JsonValueVisitor {
 /// `?phoneNumber=+15551234567`, and form decoding would turn it into a space. Any other `+`
 /// is a space, as form encoding says.
 pub(super) fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
+    non_blank(phone_query_value(query, "phoneNumber")?.ok_or(ApiError::MissingPhoneNumber)?)
+}
+
+/// The value of the query parameter `wanted`, read as a phone number is written: a literal
+/// leading `+` stays a plus. Given twice is an error.
+pub(super) fn phone_query_value(query: &str, wanted: &str) -> Result<Option<String>, ApiError> {
     let mut found = None;
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name: String = form_urlencoded::parse(name.as_bytes())
             .map(|(k, _)| k.into_owned())
             .collect();
-        if name != "phoneNumber" {
+        if name != wanted {
             continue;
         }
         if found.is_some() {
-            return Err(ApiError::MalformedQuery(
-                "phoneNumber is given more than once".into(),
-            ));
+            return Err(ApiError::MalformedQuery(format!(
+                "{wanted} is given more than once"
+            )));
         }
         let value = match value.strip_prefix('+') {
             Some(rest) => format!("%2B{rest}"),
@@ -228,7 +234,7 @@ pub(super) fn caller_id_from_query(query: &str) -> Result<String, ApiError> {
             .unwrap_or_default();
         found = Some(decoded);
     }
-    non_blank(found.ok_or(ApiError::MissingPhoneNumber)?)
+    Ok(found)
 }
 
 /// Blank as the API's schema says it (pattern `\S`, read with Python's regexes as schemathesis

@@ -22,6 +22,8 @@ pub struct Metrics {
     change_listener_up: IntGaugeVec,
     cache_invalidations: IntCounterVec,
     change_listener_losses: IntCounter,
+    /// One scrape at a time: the counters that catch up at a scrape must not catch up twice.
+    rendering: std::sync::Mutex<()>,
 }
 
 /// Seconds; lookups answer in well under a millisecond when all is well, and in up to the
@@ -119,6 +121,7 @@ impl Metrics {
             change_listener_up,
             cache_invalidations,
             change_listener_losses,
+            rendering: std::sync::Mutex::new(()),
         })
     }
 
@@ -156,6 +159,10 @@ impl Metrics {
     }
 
     fn render(&self, state: &AppState) -> Result<String, prometheus::Error> {
+        let _one_at_a_time = self
+            .rendering
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (open, idle) = state.lookup.store().pool_usage();
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         self.pool_connections.with_label_values(&["idle"]).set(idle);

@@ -43,9 +43,18 @@ pub fn caller_id(raw: &str) -> CallerId<'_> {
         }
     }
 
-    if strip_scheme(text, "tel:").is_some() {
-        let (kept, unknown) = known_tel_parameters_only(text);
+    if let Some(rest) = strip_scheme(text, "tel:") {
+        let (kept, unknown) = known_tel_parameters_only(rest);
         dropped.extend(unknown);
+        // libphonenumber finds `tel:` and `;phone-context=` in lower case only.
+        let kept = if text.starts_with("tel:") && kept.bytes().all(|b| !b.is_ascii_uppercase()) {
+            match kept {
+                Cow::Borrowed(_) => Cow::Borrowed(text),
+                Cow::Owned(kept) => Cow::Owned(format!("tel:{kept}")),
+            }
+        } else {
+            Cow::Owned(format!("tel:{}", lower_case_parameter_names(&kept)))
+        };
         return CallerId {
             text: kept,
             scheme: Some("tel"),
@@ -63,12 +72,12 @@ pub fn caller_id(raw: &str) -> CallerId<'_> {
             }
             None => rest,
         };
+        let user = percent_encoding::percent_decode_str(user).decode_utf8_lossy();
+        // A user part may carry telephone-subscriber parameters (`;npdi;rn=…`) as a tel: URI does.
+        let (kept, unknown) = known_tel_parameters_only(&user);
+        dropped.extend(unknown);
         return CallerId {
-            text: Cow::Owned(
-                percent_encoding::percent_decode_str(user)
-                    .decode_utf8_lossy()
-                    .into_owned(),
-            ),
+            text: Cow::Owned(kept.into_owned()),
             scheme: Some(scheme),
             dropped,
         };
@@ -87,6 +96,24 @@ pub fn caller_id(raw: &str) -> CallerId<'_> {
         scheme: None,
         dropped,
     }
+}
+
+/// `;PHONE-CONTEXT=+1` as `;phone-context=+1`: parameter names are case-insensitive.
+fn lower_case_parameter_names(uri: &str) -> String {
+    let mut parts = uri.split(';');
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for param in parts {
+        out.push(';');
+        match param.split_once('=') {
+            Some((name, value)) => {
+                out.push_str(&name.to_ascii_lowercase());
+                out.push('=');
+                out.push_str(value);
+            }
+            None => out.push_str(&param.to_ascii_lowercase()),
+        }
+    }
+    out
 }
 
 fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
@@ -131,7 +158,15 @@ mod tests {
     fn extracts_the_caller_id() {
         let cases = [
             ("tel:+15551234567", "tel:+15551234567"),
-            ("TEL:+1-555-123-4567;ext=9", "TEL:+1-555-123-4567;ext=9"),
+            ("TEL:+1-555-123-4567;EXT=9", "tel:+1-555-123-4567;ext=9"),
+            (
+                "TEL:555-1234;PHONE-CONTEXT=+1-212",
+                "tel:555-1234;phone-context=+1-212",
+            ),
+            (
+                "sip:+12015550123;npdi;rn=+12015550000@gw;user=phone",
+                "+12015550123",
+            ),
             (
                 "tel:+15551234567;user=phone;ext=9",
                 "tel:+15551234567;ext=9",

@@ -9,13 +9,16 @@
 //! `SQLITE_POLL`: a commit by any other connection changes it.
 
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::mpsc;
 
-use super::CustomerStore;
+use super::sqlite_reads::SqliteReads;
+use super::{CustomerStore, DatabaseUrl, StoreError};
 use crate::domain::E164;
 
 /// The channel the triggers notify.
@@ -23,6 +26,11 @@ pub const CHANNEL: &str = "customer_lookup_changes";
 
 /// How often an instance on SQLite looks for commits by other processes.
 pub const SQLITE_POLL: Duration = Duration::from_millis(100);
+
+/// How often the listening connection is asked whether it is still there, and how long it may
+/// take to say so.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(2);
 
 /// The longest wait between attempts to listen again.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -60,21 +68,38 @@ impl CustomerStore {
     /// The feed of committed changes, followed by a task of its own until the receiver is
     /// dropped or the store closes; `None` for an in-memory SQLite database, which no other
     /// process can change.
-    pub fn watch_changes(&self) -> Option<(ChangeSource, mpsc::Receiver<Change>)> {
+    ///
+    /// `direct` is where Postgres listens without a pooler in between, when `DATABASE_URL` goes
+    /// through one that cannot carry LISTEN (PgBouncer in transaction mode).
+    pub fn watch_changes(
+        &self,
+        direct: Option<&DatabaseUrl>,
+    ) -> Result<Option<(ChangeSource, mpsc::Receiver<Change>)>, StoreError> {
         let (sender, receiver) = mpsc::channel(1024);
         match self {
             Self::Postgres { pool, .. } => {
-                tokio::spawn(listen_postgres(pool.clone(), sender));
-                Some((ChangeSource::Notifications, receiver))
+                let options = match direct {
+                    Some(url) => PgConnectOptions::from_str(url.expose()).map_err(|source| {
+                        StoreError::Connect {
+                            url: url.to_string(),
+                            source,
+                        }
+                    })?,
+                    None => pool.connect_options().as_ref().clone(),
+                };
+                tokio::spawn(listen_postgres(pool.clone(), options, sender));
+                Ok(Some((ChangeSource::Notifications, receiver)))
             }
             Self::Sqlite { pool, reads } => {
-                reads.as_ref()?;
+                let Some(reads) = reads.clone() else {
+                    return Ok(None);
+                };
                 let file = pool.connect_options().get_filename().to_owned();
                 let closed = pool.clone();
                 tokio::spawn(async move {
-                    poll_sqlite(file, sender, move || closed.is_closed()).await;
+                    poll_sqlite(file, reads, sender, move || closed.is_closed()).await;
                 });
-                Some((ChangeSource::DataVersion, receiver))
+                Ok(Some((ChangeSource::DataVersion, receiver)))
             }
         }
     }
@@ -90,14 +115,14 @@ fn parse_payload(payload: &str) -> Change {
     numbers.map_or(Change::Everything, Change::Numbers)
 }
 
-async fn listen_postgres(pool: PgPool, changes: mpsc::Sender<Change>) {
+async fn listen_postgres(pool: PgPool, options: PgConnectOptions, changes: mpsc::Sender<Change>) {
     let mut wait = Duration::from_millis(100);
     let mut heard = false;
     loop {
         if pool.is_closed() || changes.is_closed() {
             return;
         }
-        match listener(&pool).await {
+        match listener(options.clone()).await {
             Ok(mut listener) => {
                 wait = Duration::from_millis(100);
                 heard = true;
@@ -105,9 +130,25 @@ async fn listen_postgres(pool: PgPool, changes: mpsc::Sender<Change>) {
                     return;
                 }
                 tracing::info!(channel = CHANNEL, "listening for customer changes");
+                let mut heartbeat = tokio::time::interval(HEARTBEAT);
+                heartbeat.tick().await;
                 loop {
                     let next = tokio::select! {
                         next = listener.try_recv() => next,
+                        _ = heartbeat.tick() => {
+                            // A connection a firewall dropped silently delivers nothing and
+                            // says nothing: ask it something now and then.
+                            let alive = tokio::time::timeout(
+                                HEARTBEAT_DEADLINE,
+                                sqlx::query("SELECT 1").execute(&mut listener),
+                            )
+                            .await;
+                            match alive {
+                                Ok(Ok(_)) => continue,
+                                _ => Ok(None),
+                            }
+                        }
+                        _ = pool.close_event() => return,
                         _ = changes.closed() => return,
                     };
                     let change = match next {
@@ -141,13 +182,9 @@ async fn listen_postgres(pool: PgPool, changes: mpsc::Sender<Change>) {
     }
 }
 
-/// A listening connection of its own: a pool of one with the lookup pool's settings.
-async fn listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let options = pool
-        .connect_options()
-        .as_ref()
-        .clone()
-        .application_name("customer-lookup-changes");
+/// A listening connection of its own: a pool of one.
+async fn listener(options: PgConnectOptions) -> Result<PgListener, sqlx::Error> {
+    let options = options.application_name("customer-lookup-changes");
     let own = PgPoolOptions::new()
         .max_connections(1)
         .max_lifetime(None)
@@ -165,6 +202,7 @@ async fn listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 
 async fn poll_sqlite(
     file: PathBuf,
+    reads: Arc<SqliteReads>,
     changes: mpsc::Sender<Change>,
     store_closed: impl Fn() -> bool,
 ) {
@@ -201,6 +239,9 @@ async fn poll_sqlite(
             }
             (Some(Ok(now)), Some(before)) if now != before => {
                 last = Some(now);
+                // Lookups share a read snapshot for a few milliseconds: one begun before this
+                // commit must not be used to refill the cache.
+                reads.note_write();
                 Some(Change::Everything)
             }
             (Some(Ok(_)), Some(_)) => None,

@@ -70,6 +70,20 @@ async fn only_admin_keys_open_the_admin_api(backend: Backend) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["phone_numbers"], serde_json::json!(["+15551234567"]));
     assert_eq!(body["name"], "Alice Smith");
+    // The guard sees the path as the router does: percent-encoding opens nothing.
+    for path in [
+        "/api/v1/%63ustomers/CUST-001",
+        "/api/v1/%65xplain?phoneNumber=%2B15551234567",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("X-API-Key", LOOKUP)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{path} with a lookup key");
+    }
     // ...and the admin key is no lookup credential.
     let lookup = app
         .client
@@ -299,6 +313,41 @@ async fn the_admin_api_takes_json_types_and_text_exactly_as_its_schema_says(back
         response.status(),
         201,
         "the same customer, typed as the schema says"
+    );
+    // 42.0 is the integer 42 to the schema; a null customer_id is an absent one.
+    let response = put(
+        "/api/v1/customers/C-D",
+        serde_json::json!({"customer_id": null, "name": "Dana", "loyalty_points": 42.0, "is_vip": true, "phone_numbers": ["+15550004444"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["loyalty_points"],
+        42
+    );
+    // A literal leading `+` in ?phone= is a plus, as in a lookup.
+    let found = admin(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/customers?phone=+15550004444",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(found.status(), 200);
+    let twice = admin(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/customers?phone=1&phone=2",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(twice.status(), 400);
+    assert_eq!(
+        twice.json::<serde_json::Value>().await.unwrap()["error"],
+        "malformed_query"
     );
     // A query value that is only white space (U+001C counts, as in the schema's `\S`) is blank.
     let response = admin(&app, reqwest::Method::GET, "/api/v1/customers?phone=%1C%20")

@@ -965,6 +965,24 @@ fn the_archy_flow_uses_the_action_it_was_exported_with() {
         assert!(!flow[key].is_badvalue(), "inboundCall.{key} missing");
     }
     assert_eq!(flow["name"].as_str(), Some("Main Line"));
+    // Any name survives into valid YAML, quotes, colons and backslashes included.
+    let odd = "VIP \"Gold\": EU\\Sales # 1";
+    let output = binary()
+        .args([
+            "export-action",
+            "--url",
+            "https://lookup.example.com",
+            "--format",
+            "archy",
+            "--vip-queue",
+            odd,
+        ])
+        .output()
+        .unwrap();
+    let odd_flow = YamlLoader::load_from_str(&String::from_utf8(output.stdout).unwrap()).unwrap();
+    let odd_vip = &odd_flow[0]["inboundCall"]["tasks"][0]["task"]["actions"][0]["callData"]["outputs"]
+        ["success"]["actions"][0]["decision"]["outputs"]["yes"]["actions"][0]["transferToAcd"];
+    assert_eq!(odd_vip["targetQueue"]["lit"]["name"].as_str(), Some(odd));
     let task = &flow["tasks"][0]["task"];
     assert_eq!(
         flow["startUpRef"].as_str(),
