@@ -3,6 +3,7 @@
 #   bench/http.sh                        # 1,000,000 customers, 10 s per case
 #   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 bench/http.sh
 #   BASELINE_BIN=path/to/other/customer-lookup bench/http.sh   # the same cases for another build, interleaved
+#   ONLY=postgres-random bench/http.sh          # only the cases whose label matches
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -90,6 +91,9 @@ if [[ -n "${BASELINE_BIN:-}" ]]; then
   serve 18484 "$pg_url" "$BASELINE_BIN"
   cases+=("base-sqlite-same 18483 same" "base-sqlite-random 18483 random"
           "base-postgres-same 18484 same" "base-postgres-random 18484 random")
+fi
+if [[ -n "${ONLY:-}" ]]; then # e.g. ONLY=postgres-random: only the cases whose label matches
+  kept=(); for c in "${cases[@]}"; do [[ "${c%% *}" =~ $ONLY ]] && kept+=("$c"); done; cases=("${kept[@]}")
 fi
 labels=$(for c in "${cases[@]}"; do echo -n "${c%% *} "; done)
 
