@@ -17,7 +17,7 @@ use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
 use crate::genesys::ActionAuth;
 use crate::http::{ApiKey, BasicCredential, EdgeSettings, RequestLimits, parse_network};
-use crate::import::ImportFormat;
+use crate::import::{ColumnMapping, ImportFormat};
 use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
 use crate::startup::{ServeSettings, TlsFiles};
@@ -395,6 +395,38 @@ pub struct ImportArgs {
     /// csv or jsonl [default: jsonl for .jsonl/.ndjson files, else csv].
     #[arg(long, value_parser = one_of::<ImportFormat>(&ImportFormat::NAMES))]
     pub format: Option<ImportFormat>,
+
+    /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (ISO 3166 alpha-2, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens; unmapped loyalty_points and is_vip default to 0 and false.
+    #[arg(long = "map", value_parser = ColumnMapping::parse_map)]
+    pub map: Vec<(&'static str, Vec<Vec<String>>)>,
+
+    /// Values of the is_vip column that mean a VIP, e.g. Gold,Platinum (any case); other values, unless a true/false spelling, mean not a VIP.
+    #[arg(long, value_delimiter = ',')]
+    pub vip_values: Vec<String>,
+
+    /// CSV delimiter: a single character such as ';' or '\t' [default: read off the header line: , ; or tab].
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+impl ImportArgs {
+    pub fn mapping(&self) -> ColumnMapping {
+        ColumnMapping {
+            fields: self.map.clone(),
+            vip_values: self.vip_values.clone(),
+            delimiter: self.delimiter,
+        }
+    }
+}
+
+fn parse_delimiter(raw: &str) -> Result<u8, String> {
+    match raw {
+        "\\t" | "tab" => Ok(b'\t'),
+        one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
+        other => Err(format!(
+            "{other:?} is not one ASCII character (use \\t for tab)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,74 @@ pub const COLUMNS: [&str; 5] = [
     "phone_numbers",
 ];
 
+/// The fields a column mapping can fill: the five of the native layout, and the region that
+/// national numbers in the row are read in.
+pub const MAPPABLE: [&str; 6] = [
+    "customer_id",
+    "name",
+    "loyalty_points",
+    "is_vip",
+    "phone_numbers",
+    "region",
+];
+
+/// How a CRM's columns become a customer (`--map`, `--vip-values`). Without any `--map` the file
+/// must have the native layout.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnMapping {
+    /// Field → its column groups: `phone_numbers=Phone,MobilePhone` is two groups (numbers are
+    /// merged), `name=FirstName+LastName` one group of two columns (joined with a space).
+    pub fields: Vec<(&'static str, Vec<Vec<String>>)>,
+    /// Values of `is_vip`'s column that mean a VIP (a tier such as `Gold`), any case; any other
+    /// value that is no true/false spelling means not a VIP.
+    pub vip_values: Vec<String>,
+    /// The CSV delimiter; `None` reads it off the header line (`,`, `;` or tab).
+    pub delimiter: Option<u8>,
+}
+
+impl ColumnMapping {
+    /// One `--map FIELD=COLUMNS` as given on the command line.
+    pub fn parse_map(raw: &str) -> Result<(&'static str, Vec<Vec<String>>), String> {
+        let (field, columns) = raw
+            .split_once('=')
+            .ok_or_else(|| format!("{raw:?}: write FIELD=COLUMN, e.g. name=\"Full Name\""))?;
+        let field = MAPPABLE
+            .iter()
+            .copied()
+            .find(|known| *known == field.trim())
+            .ok_or_else(|| {
+                format!(
+                    "{:?} is no field to map; the fields are {}",
+                    field.trim(),
+                    MAPPABLE.join(", ")
+                )
+            })?;
+        let groups: Vec<Vec<String>> = columns
+            .split(',')
+            .map(|group| {
+                group
+                    .split('+')
+                    .map(|c| c.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|group| group.iter().all(|c| !c.is_empty()))
+            .collect();
+        if groups.is_empty() {
+            return Err(format!("{raw:?}: no column named for {field}"));
+        }
+        Ok((field, groups))
+    }
+}
+
+/// Where each field is read from, as header positions.
+#[derive(Clone, Debug)]
+struct ColumnPlan {
+    /// Per field of `MAPPABLE`: column groups as positions; empty when the file has none.
+    fields: [Vec<Vec<usize>>; 6],
+    width: usize,
+    vip_values: Vec<String>,
+}
+
 /// One problem in the file; `line` is 1-based as an editor shows it (the header is line 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
@@ -76,7 +144,7 @@ pub struct RowReader<'n> {
 enum Source {
     Csv {
         reader: csv::Reader<LineCounting<Box<dyn Read>>>,
-        positions: [usize; 5],
+        plan: Box<ColumnPlan>,
         lines: Rc<RefCell<LineIndex>>,
     },
     Jsonl {
@@ -92,25 +160,45 @@ impl<'n> RowReader<'n> {
         format: ImportFormat,
         normaliser: &'n PhoneNormaliser,
     ) -> Self {
+        Self::with_mapping(input, format, normaliser, &ColumnMapping::default())
+    }
+
+    /// As `new`, reading a CSV file's columns as `mapping` says.
+    pub fn with_mapping(
+        input: Box<dyn Read>,
+        format: ImportFormat,
+        normaliser: &'n PhoneNormaliser,
+        mapping: &ColumnMapping,
+    ) -> Self {
         let source = match format {
             ImportFormat::Jsonl => Source::Jsonl {
                 lines: std::io::BufReader::new(input).lines(),
                 line: 0,
             },
             ImportFormat::Csv => {
+                let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+                let delimiter = mapping
+                    .delimiter
+                    .unwrap_or_else(|| detect_delimiter(input.fill_buf().unwrap_or_default()));
                 let lines = Rc::new(RefCell::new(LineIndex::default()));
                 let counting = LineCounting {
-                    inner: input,
+                    inner: Box::new(input) as Box<dyn Read>,
                     lines: Rc::clone(&lines),
                 };
                 let mut reader = csv::ReaderBuilder::new()
                     .flexible(true)
                     .trim(csv::Trim::All)
+                    .delimiter(delimiter)
                     .from_reader(counting);
-                match column_positions(&mut reader) {
-                    Ok(positions) => Source::Csv {
+                let plan = if mapping.fields.is_empty() && mapping.vip_values.is_empty() {
+                    column_positions(&mut reader)
+                } else {
+                    mapped_columns(&mut reader, mapping)
+                };
+                match plan {
+                    Ok(plan) => Source::Csv {
                         reader,
-                        positions,
+                        plan: Box::new(plan),
                         lines,
                     },
                     Err(error) => Source::HeaderError(error),
@@ -140,9 +228,9 @@ impl Iterator for RowReader<'_> {
             }
             Source::Csv {
                 reader,
-                positions,
+                plan,
                 lines,
-            } => next_csv(reader, positions, lines, normaliser),
+            } => next_csv(reader, plan, lines, normaliser),
             Source::Jsonl { lines, line } => next_jsonl(lines, line, normaliser),
         };
         match item {
@@ -157,7 +245,7 @@ impl Iterator for RowReader<'_> {
 
 fn next_csv(
     reader: &mut csv::Reader<LineCounting<Box<dyn Read>>>,
-    positions: &[usize; 5],
+    plan: &ColumnPlan,
     lines: &Rc<RefCell<LineIndex>>,
     normaliser: &PhoneNormaliser,
 ) -> Option<RowResult> {
@@ -181,23 +269,64 @@ fn next_csv(
         if record.iter().all(str::is_empty) {
             continue; // blank line
         }
-        if record.len() != COLUMNS.len() {
-            let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
+        if record.len() != plan.width {
+            let reason = format!("expected {} fields, found {}", plan.width, record.len());
             return Some(Err(vec![RowError {
                 line,
                 reason,
                 fatal: false,
             }]));
         }
-        let field = |name: usize| record.get(positions[name]).unwrap_or_default();
-        let numbers: Vec<&str> = field(4).split(';').collect();
+        // A field's first column group, its columns joined with a space.
+        let group = |positions: &[usize]| -> String {
+            positions
+                .iter()
+                .map(|&p| record.get(p).unwrap_or_default())
+                .filter(|text| !text.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let field = |index: usize| -> String {
+            plan.fields[index]
+                .first()
+                .map(|g| group(g))
+                .unwrap_or_default()
+        };
+        // Every phone column, each possibly holding several numbers separated by `;`.
+        let phone_text: Vec<String> = plan.fields[4].iter().map(|g| group(g)).collect();
+        let numbers: Vec<&str> = phone_text.iter().flat_map(|text| text.split(';')).collect();
+        let region_text = field(5);
+        let row_normaliser = match region_text.trim() {
+            "" => Ok(*normaliser),
+            code => code
+                .parse::<crate::normalise::Region>()
+                .map(PhoneNormaliser::new),
+        };
+        let row_normaliser = match row_normaliser {
+            Ok(row_normaliser) => row_normaliser,
+            Err(why) => {
+                return Some(Err(vec![RowError {
+                    line,
+                    reason: format!("region: {why}"),
+                    fatal: false,
+                }]));
+            }
+        };
+        let points = field(2);
+        let points = if plan.fields[2].is_empty() {
+            "0".to_owned()
+        } else {
+            points
+        };
+        let vip = field(3);
+        let vip = vip_flag(&vip, plan);
         let row = CustomerRecord::validate(
-            field(0),
-            field(1),
-            FieldValue::Text(field(2)),
-            FieldValue::Text(field(3)),
+            &field(0),
+            &field(1),
+            FieldValue::Text(&points),
+            FieldValue::Text(&vip),
             &numbers,
-            |raw| normaliser.normalise(raw),
+            |raw| row_normaliser.normalise(raw),
         );
         return Some(stage(line, row));
     }
@@ -333,8 +462,129 @@ impl<R: Read> Read for LineCounting<R> {
     }
 }
 
-/// Where each expected column is; the header may list them in any order.
-fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], RowError> {
+/// `is_vip` as the mapping reads it: a listed tier is `true`; with tiers listed, any other value
+/// that is not a true/false spelling is `false`.
+fn vip_flag(value: &str, plan: &ColumnPlan) -> String {
+    if plan.fields[3].is_empty() {
+        return "false".into();
+    }
+    let value = value.trim();
+    if plan
+        .vip_values
+        .iter()
+        .any(|tier| tier.eq_ignore_ascii_case(value))
+    {
+        return "true".into();
+    }
+    if !plan.vip_values.is_empty() && crate::domain::parse_is_vip(value).is_err() {
+        return "false".into();
+    }
+    value.to_owned()
+}
+
+/// The delimiter of the header line: the most frequent of `,`, `;` and tab outside quotes (a
+/// European export uses `;`, a spreadsheet's text export tab); `,` when none appears.
+fn detect_delimiter(start: &[u8]) -> u8 {
+    let header = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut quoted = false;
+    let mut counts = [0usize; 3];
+    for &byte in header {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
+/// A header name as people vary it: case, spaces, underscores and hyphens ignored.
+fn loose(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The columns a mapping names, found in the header: exactly, else loosely.
+fn mapped_columns<R: Read>(
+    reader: &mut csv::Reader<R>,
+    mapping: &ColumnMapping,
+) -> Result<ColumnPlan, RowError> {
+    let header_error = |reason: String| RowError::fatal(1, reason);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| header_error(format!("unreadable CSV header: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{FEFF}').trim().to_owned())
+        .collect();
+    let found = || headers.join(", ");
+    let position = |column: &str| -> Result<usize, RowError> {
+        let exact: Vec<usize> = (0..headers.len())
+            .filter(|&i| headers[i] == column)
+            .collect();
+        let candidates = if exact.is_empty() {
+            (0..headers.len())
+                .filter(|&i| loose(&headers[i]) == loose(column))
+                .collect()
+        } else {
+            exact
+        };
+        match candidates.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(header_error(format!(
+                "no column {column:?}; the header has: {}",
+                found()
+            ))),
+            _ => Err(header_error(format!(
+                "column {column:?} matches several columns of the header: {}",
+                found()
+            ))),
+        }
+    };
+    let mut fields: [Vec<Vec<usize>>; 6] = Default::default();
+    for (index, field) in MAPPABLE.iter().enumerate() {
+        let given = mapping.fields.iter().find(|(name, _)| name == field);
+        fields[index] = match given {
+            Some((_, groups)) => groups
+                .iter()
+                .map(|group| {
+                    group
+                        .iter()
+                        .map(|c| position(c))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            // A field not mapped is read from a column of its own name, when there is one.
+            None => position(field).map(|p| vec![vec![p]]).unwrap_or_default(),
+        };
+    }
+    for (index, field) in MAPPABLE.iter().enumerate() {
+        if fields[index].is_empty() && ["customer_id", "name", "phone_numbers"].contains(field) {
+            return Err(header_error(format!(
+                "nothing to read {field} from: map it with --map {field}=COLUMN; the header has: {}",
+                found()
+            )));
+        }
+    }
+    Ok(ColumnPlan {
+        fields,
+        width: headers.len(),
+        vip_values: mapping.vip_values.clone(),
+    })
+}
+
+fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, RowError> {
     let header_error = |reason: String| RowError::fatal(1, reason);
     let headers = reader
         .headers()
@@ -351,6 +601,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], 
         )));
     }
     let mut positions = [0; 5];
+    let width = names.len();
     for (slot, column) in positions.iter_mut().zip(COLUMNS) {
         let mut found = names
             .iter()
@@ -369,7 +620,15 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<[usize; 5], 
             }
         };
     }
-    Ok(positions)
+    let mut fields: [Vec<Vec<usize>>; 6] = Default::default();
+    for (field, position) in fields.iter_mut().zip(positions) {
+        *field = vec![vec![position]];
+    }
+    Ok(ColumnPlan {
+        fields,
+        width,
+        vip_values: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,13 @@ pub enum FieldError {
     SurroundingWhiteSpace { field: &'static str },
 }
 
+/// White space as the API's schema spells it: Unicode's, the ASCII information separators
+/// U+001C–U+001F and the byte-order mark U+FEFF, the union of what the regex dialects reading
+/// the schema call space.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c) || c == '\u{feff}'
+}
+
 /// Text that is neither empty, longer than `max` characters, nor holds control characters.
 fn plain_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
     let value = raw.trim();
@@ -58,7 +65,7 @@ impl CustomerId {
 
     /// As an API takes it: as written, without white space around it to trim.
     pub fn parse_exact(raw: &str) -> Result<Self, FieldError> {
-        if !raw.is_empty() && raw.trim() != raw {
+        if !raw.is_empty() && raw.trim_matches(is_space) != raw {
             return Err(FieldError::SurroundingWhiteSpace {
                 field: "customer_id",
             });

@@ -8,7 +8,8 @@ pub mod record;
 
 pub use answer::LookupAnswer;
 pub use customer::{
-    Customer, CustomerId, CustomerName, CustomerRecord, FieldError, LoyaltyPoints, parse_is_vip,
+    Customer, CustomerId, CustomerName, CustomerRecord, FieldError, LoyaltyPoints, is_space,
+    parse_is_vip,
 };
 pub use e164::{E164, InvalidE164, MAX_DIGITS, NotAPhoneNumber};
 pub use record::{FieldValue, RecordProblem};

@@ -101,7 +101,7 @@ impl FieldValue<'_> {
 fn exact_text_problem(field: &'static str, text: &str, max: usize) -> Option<FieldError> {
     if text.chars().count() > max {
         Some(FieldError::TooLong { field, max })
-    } else if !text.is_empty() && text.trim() != text {
+    } else if !text.is_empty() && text.trim_matches(super::is_space) != text {
         Some(FieldError::SurroundingWhiteSpace { field })
     } else {
         None

@@ -237,11 +237,9 @@ pub(super) fn phone_query_value(query: &str, wanted: &str) -> Result<Option<Stri
     Ok(found)
 }
 
-/// Blank as the API's schema says it (pattern `\S`, read with Python's regexes as schemathesis
-/// does): nothing but white space, the ASCII information separators U+001C–U+001F included.
+/// Blank as the API's schema says it: nothing but white space (`domain::is_space`).
 pub(super) fn is_blank(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+    text.chars().all(crate::domain::is_space)
 }
 
 fn non_blank(text: String) -> Result<String, ApiError> {

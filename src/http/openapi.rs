@@ -16,10 +16,12 @@ use crate::domain::{LookupAnswer, LoyaltyPoints};
 
 /// Text a person wrote: at least one character that is not white space, none that is a control
 /// character, and (for identifiers and names the API stores) none around it.
-const TEXT_PATTERN: &str =
-    r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$";
-/// A caller ID: anything with a character that is not white space.
-const CALLER_ID_PATTERN: &str = r"\S";
+const TEXT_PATTERN: &str = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$";
+/// A caller ID: anything with a character that is no white space. The white space is spelled
+/// out (Rust's, plus U+001C–U+001F and U+FEFF), because `\s` means different things to the
+/// regex dialects that read this document (ECMAScript's, Python's).
+const CALLER_ID_PATTERN: &str =
+    r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]";
 /// E.164 as the store keeps it (libphonenumber's lengths: up to 17 national digits).
 const E164_PATTERN: &str = r"^\+[1-9][0-9]{2,19}$";
 
@@ -111,7 +113,7 @@ pub struct CustomerInput {
     /// If given, the same customer_id as the path's (422 otherwise).
     #[schema(
         max_length = 64,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$"
     )]
     customer_id: Option<String>,
     #[schema(schema_with = customer_name)]
@@ -168,7 +170,7 @@ fn lookup_post() {}
 
 /// Look up a caller by the number in the query string (a literal leading `+` is kept).
 #[utoipa::path(get, path = "/api/v1/lookup", tag = "lookup",
-    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"\S",
+    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]",
         description = "The caller ID, e.g. %2B15551234567 or tel%3A%2B15551234567")),
     responses(LookupResponses))]
 #[allow(dead_code)]
@@ -176,7 +178,7 @@ fn lookup_get() {}
 
 /// The customer who owns a phone number, written in any caller-ID form.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "admin",
-    params(("phone" = String, Query, min_length = 1, pattern = r"\S", description = "The number, e.g. %2B15551234567")),
+    params(("phone" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]", description = "The number, e.g. %2B15551234567")),
     responses(
         (status = 200, description = "The customer", body = Customer),
         (status = 400, description = "phone missing or blank (malformed_query)", body = ErrorBody),
@@ -190,7 +192,7 @@ fn find_by_phone() {}
 
 /// One customer.
 #[utoipa::path(get, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
     responses(
         (status = 200, description = "The customer", body = Customer),
         (status = 401, description = "No admin key", body = ErrorBody),
@@ -203,7 +205,7 @@ fn get_customer() {}
 
 /// Create (201) or replace (200) a customer, numbers included.
 #[utoipa::path(put, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
     request_body = CustomerInput,
     responses(
         (status = 200, description = "Replaced", body = Customer),
@@ -221,7 +223,7 @@ fn put_customer() {}
 
 /// Delete a customer and their numbers.
 #[utoipa::path(delete, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No admin key", body = ErrorBody),
@@ -236,7 +238,7 @@ fn delete_customer() {}
 /// and where it came from, the E.164 number or why there is none, whether the answer came from
 /// the cache, the customer the store returned, and what a lookup answers.
 #[utoipa::path(get, path = "/api/v1/explain", tag = "admin",
-    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"\S", description = "The caller ID, as for a lookup")),
+    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]", description = "The caller ID, as for a lookup")),
     responses(
         (status = 200, description = "The explanation", body = inline(Object), example = json!({
             "input": "(555) 123-4567", "outcome": "found", "answer_source": "store", "status": 200,

@@ -726,3 +726,107 @@ async fn after_an_import_postgres_answers_lookups_from_its_indexes_alone() {
     }
     conn.close().await.ok();
 }
+
+/// A CRM export imports unchanged with a column mapping: its own column names, a name from two
+/// columns, several phone columns merged, a per-row country for national numbers, and a tier
+/// that means VIP.
+#[tokio::test]
+async fn a_salesforce_style_export_imports_with_a_column_mapping() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(
+        b"Id,FirstName,LastName,Phone,MobilePhone,MailingCountry,Loyalty_Points__c,Tier\n\
+          003A,Ada,Lovelace,(555) 010-2000,+1 555 010 2001,US,120,Gold\n\
+          003B,Brian,Kernighan,020 7946 0958,,GB,5,Silver\n\
+          003C,Grace,Hopper,030 123456,0151 2345678,de,0,platinum\n",
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+    let output = run(
+        &db,
+        &[
+            "import",
+            path,
+            "--map",
+            "customer_id=Id",
+            "--map",
+            "name=FirstName+LastName",
+            "--map",
+            "phone_numbers=Phone,MobilePhone",
+            "--map",
+            "loyalty_points=loyalty points c",
+            "--map",
+            "is_vip=Tier",
+            "--map",
+            "region=MailingCountry",
+            "--vip-values",
+            "Gold,Platinum",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("imported 3 customer(s)"),
+        "{}",
+        stdout(&output)
+    );
+    for (number, id, name, points, vip) in [
+        ("+15550102000", "003A", "Ada Lovelace", 120, true),
+        ("tel:+15550102001", "003A", "Ada Lovelace", 120, true),
+        ("+442079460958", "003B", "Brian Kernighan", 5, false),
+        ("+4930123456", "003C", "Grace Hopper", 0, true),
+        ("+491512345678", "003C", "Grace Hopper", 0, true),
+    ] {
+        assert_eq!(
+            lookup_json(&db, number),
+            serde_json::json!({"customer_id": id, "name": name, "loyalty_points": points, "is_vip": vip}),
+            "{number}"
+        );
+    }
+}
+
+/// A European export: `;` between fields, a byte-order mark, CRLF line ends, national numbers
+/// in the default region, and no loyalty or VIP columns at all.
+#[tokio::test]
+async fn a_semicolon_export_with_a_bom_imports_with_its_own_header() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all("\u{FEFF}Kundennummer;Name;Telefon\r\nK-1;Jürgen Weiß;030 1234567\r\nK-2;\"Müller; Anna\";0171 1234567\r\n".as_bytes())
+        .unwrap();
+    let path = file.path().to_str().unwrap();
+    let output = run(
+        &db,
+        &[
+            "import",
+            path,
+            "--default-region",
+            "DE",
+            "--map",
+            "customer_id=Kundennummer",
+            "--map",
+            "phone_numbers=Telefon",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        lookup_json(&db, "+49301234567"),
+        serde_json::json!({"customer_id": "K-1", "name": "Jürgen Weiß", "loyalty_points": 0, "is_vip": false})
+    );
+    assert_eq!(lookup_json(&db, "+491711234567")["name"], "Müller; Anna");
+
+    // A required field the mapping cannot find names the header it read.
+    let output = run(&db, &["import", path, "--map", "customer_id=Kundennummer"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("phone_numbers")
+            && stderr(&output).contains("Kundennummer, Name, Telefon"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&db, &["import", path, "--map", "phone=Telefon"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no field to map"),
+        "{}",
+        stderr(&output)
+    );
+}
