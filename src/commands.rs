@@ -1,6 +1,6 @@
 //! What each subcommand does; `main` only parses and dispatches here.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -195,15 +195,18 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
+    let plain_name = source.strip_suffix(".gz").unwrap_or(&source);
     let format = args.format.unwrap_or(
-        if source.ends_with(".jsonl") || source.ends_with(".ndjson") {
+        if plain_name.ends_with(".jsonl") || plain_name.ends_with(".ndjson") {
             ImportFormat::Jsonl
         } else {
             ImportFormat::Csv
         },
     );
     let progress = Progress::new(size);
-    let input = progress.wrap(input);
+    // The bar counts the bytes read from the file, so it tracks a compressed file too.
+    let input = gunzip_if_compressed(progress.wrap(input))
+        .with_context(|| format!("cannot read {source}"))?;
     let normaliser = PhoneNormaliser::new(args.region.default_region);
     let store = open_store(&args.store).await?;
     let mut session = store.begin_import().await?;
@@ -276,6 +279,18 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         customers as f64 / elapsed.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads gzip input (a `.csv.gz` straight out of a CRM's export job) by its magic bytes, so a
+/// compressed file needs no flag and standard input may be compressed too.
+fn gunzip_if_compressed(input: Box<dyn Read>) -> std::io::Result<Box<dyn Read>> {
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let compressed = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if compressed {
+        Box::new(flate2::bufread::MultiGzDecoder::new(input))
+    } else {
+        Box::new(input)
+    })
 }
 
 fn report_rejected(source: &str, shown: &[RowError], total: usize) -> ExitCode {

@@ -381,7 +381,7 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub region: RegionArgs,
 
-    /// CSV (header customer_id,name,loyalty_points,is_vip,phone_numbers) or JSON Lines file; - reads standard input.
+    /// CSV (header customer_id,name,loyalty_points,is_vip,phone_numbers, or any header with --map) or JSON Lines file, optionally gzip-compressed; - reads standard input.
     pub file: PathBuf,
 
     /// upsert: add or update the file's customers. replace: the store holds exactly the file's customers afterwards (others deleted), atomically.

@@ -86,6 +86,8 @@ struct ColumnPlan {
     fields: [Vec<Vec<usize>>; 6],
     width: usize,
     vip_values: Vec<String>,
+    /// The header's names, for errors that point at a column.
+    headers: Vec<String>,
 }
 
 /// One problem in the file; `line` is 1-based as an editor shows it (the header is line 1).
@@ -148,7 +150,7 @@ enum Source {
         lines: Rc<RefCell<LineIndex>>,
     },
     Jsonl {
-        lines: std::io::Lines<std::io::BufReader<Box<dyn Read>>>,
+        lines: std::io::Split<std::io::BufReader<Box<dyn Read>>>,
         line: u64,
     },
     HeaderError(RowError),
@@ -172,7 +174,7 @@ impl<'n> RowReader<'n> {
     ) -> Self {
         let source = match format {
             ImportFormat::Jsonl => Source::Jsonl {
-                lines: std::io::BufReader::new(input).lines(),
+                lines: std::io::BufReader::new(input).split(b'\n'),
                 line: 0,
             },
             ImportFormat::Csv => {
@@ -255,8 +257,21 @@ fn next_csv(
         match reader.read_record(&mut record) {
             Ok(false) => return None,
             Ok(true) => {}
-            // A broken quote or invalid UTF-8 leaves the reader's position unreliable: stop.
             Err(e) => {
+                // Text that is not UTF-8 (a Latin-1 name in a UTF-8 export) costs its row, not
+                // the file: the reader has already read past the whole record.
+                if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
+                    let line = pos
+                        .as_ref()
+                        .map_or(line, |p| lines.borrow_mut().line_at(p.byte()));
+                    let column = plan.headers.get(err.field()).map_or("?", String::as_str);
+                    return Some(Err(vec![RowError {
+                        line,
+                        reason: format!("{column}: not UTF-8 text (save the file as UTF-8)"),
+                        fatal: false,
+                    }]));
+                }
+                // Anything else is an I/O error: stop.
                 return Some(Err(vec![RowError::fatal(
                     line,
                     format!("unreadable CSV: {e}"),
@@ -333,14 +348,20 @@ fn next_csv(
 }
 
 fn next_jsonl(
-    lines: &mut std::io::Lines<std::io::BufReader<Box<dyn Read>>>,
+    lines: &mut std::io::Split<std::io::BufReader<Box<dyn Read>>>,
     line: &mut u64,
     normaliser: &PhoneNormaliser,
 ) -> Option<RowResult> {
     loop {
         *line += 1;
-        let text = match lines.next()? {
-            Ok(text) => text,
+        let text = match lines.next()?.map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                return Some(Err(vec![RowError::new(
+                    *line,
+                    "not UTF-8 text (save the file as UTF-8)".into(),
+                )]));
+            }
             Err(e) => {
                 return Some(Err(vec![RowError::fatal(
                     *line,
@@ -581,6 +602,7 @@ fn mapped_columns<R: Read>(
         fields,
         width: headers.len(),
         vip_values: mapping.vip_values.clone(),
+        headers,
     })
 }
 
@@ -628,6 +650,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
         fields,
         width,
         vip_values: Vec::new(),
+        headers: names,
     })
 }
 

@@ -830,3 +830,54 @@ async fn a_semicolon_export_with_a_bom_imports_with_its_own_header() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn a_gzipped_crlf_export_imports_and_bad_bytes_cost_only_their_row() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    // CRLF endings and a quoted note spanning lines 2-3 in a column nobody maps; line 4 holds
+    // the name given, line 5 is fine.
+    let export = |name: &[u8]| {
+        let mut file = tempfile::Builder::new()
+            .suffix(".csv.gz")
+            .tempfile()
+            .unwrap();
+        let mut csv = b"Id,Full Name,Phone,Notes\r\nA-1,Ann Lee,(555) 010-0131,\"called twice\r\nprefers email\"\r\nA-2,".to_vec();
+        csv.extend_from_slice(name);
+        csv.extend_from_slice(b",(555) 010-0132,\r\nA-3,Bo Chan,(555) 010-0133,\r\n");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&csv).unwrap();
+        file.write_all(&encoder.finish().unwrap()).unwrap();
+        file
+    };
+    let import = |file: &tempfile::NamedTempFile| {
+        let path = file.path().to_str().unwrap();
+        run(
+            &db,
+            &[
+                "import",
+                path,
+                "--map",
+                "customer_id=Id",
+                "--map",
+                "name=Full Name",
+                "--map",
+                "phone_numbers=Phone",
+            ],
+        )
+    };
+    // A Latin-1 name in a UTF-8 export is that row's problem, reported at its line.
+    let output = import(&export(b"Ren\xe9 Roy"));
+    assert!(!output.status.success());
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("line 4: Full Name: not UTF-8 text") && errors.contains("1 problem(s)"),
+        "{errors}"
+    );
+    assert_eq!(lookup_json(&db, "+15550100133"), json(UNKNOWN));
+
+    let output = import(&export("René Roy".as_bytes()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lookup_json(&db, "+15550100131")["name"], "Ann Lee");
+    assert_eq!(lookup_json(&db, "+15550100132")["name"], "René Roy");
+    assert_eq!(lookup_json(&db, "+15550100133")["customer_id"], "A-3");
+}
