@@ -396,7 +396,7 @@ pub struct ImportArgs {
     #[arg(long, value_parser = one_of::<ImportFormat>(&ImportFormat::NAMES))]
     pub format: Option<ImportFormat>,
 
-    /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (ISO 3166 alpha-2, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens; unmapped loyalty_points and is_vip default to 0 and false.
+    /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (an ISO 3166 code or English country name, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens; unmapped loyalty_points and is_vip default to 0 and false.
     #[arg(long = "map", value_parser = ColumnMapping::parse_map)]
     pub map: Vec<(&'static str, Vec<Vec<String>>)>,
 

@@ -2,14 +2,15 @@
 //! own and every bad row is reported with its line number and reason. Nothing here writes.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
+use std::str::FromStr;
 
 use crate::domain::record::JsonTypes;
 use crate::domain::{CustomerRecord, FieldValue, RecordProblem};
-use crate::normalise::PhoneNormaliser;
+use crate::normalise::{PhoneNormaliser, Region};
 use crate::store::StagedRow;
 
 pub const COLUMNS: [&str; 5] = [
@@ -88,6 +89,8 @@ struct ColumnPlan {
     vip_values: Vec<String>,
     /// The header's names, for errors that point at a column.
     headers: Vec<String>,
+    /// Country column values already read: a file repeats a handful of them.
+    regions: RefCell<HashMap<String, Result<Region, String>>>,
 }
 
 /// One problem in the file; `line` is 1-based as an editor shows it (the header is line 1).
@@ -313,16 +316,14 @@ fn next_csv(
         let region_text = field(5);
         let row_normaliser = match region_text.trim() {
             "" => Ok(*normaliser),
-            code => code
-                .parse::<crate::normalise::Region>()
-                .map(PhoneNormaliser::new),
+            country => plan.region(country).map(PhoneNormaliser::new),
         };
         let row_normaliser = match row_normaliser {
             Ok(row_normaliser) => row_normaliser,
             Err(why) => {
                 return Some(Err(vec![RowError {
                     line,
-                    reason: format!("region: {why}"),
+                    reason: format!("{}: {why}", column_name(plan, 5)),
                     fatal: false,
                 }]));
             }
@@ -483,6 +484,51 @@ impl<R: Read> Read for LineCounting<R> {
     }
 }
 
+/// The header name a field is read from, for a row error about it.
+fn column_name(plan: &ColumnPlan, field: usize) -> &str {
+    plan.fields[field]
+        .first()
+        .and_then(|group| group.first())
+        .and_then(|&position| plan.headers.get(position))
+        .map_or(MAPPABLE[field], String::as_str)
+}
+
+impl ColumnPlan {
+    fn region(&self, country: &str) -> Result<Region, String> {
+        let mut known = self.regions.borrow_mut();
+        if let Some(region) = known.get(country) {
+            return region.clone();
+        }
+        let region = region_of_country(country);
+        if known.len() < 10_000 {
+            known.insert(country.to_owned(), region.clone());
+        }
+        region
+    }
+}
+
+/// A country column's value as a region: an ISO 3166-1 alpha-2 or alpha-3 code, or an English
+/// name in any case and spacing ("United Kingdom", "south korea", "UK").
+fn region_of_country(country: &str) -> Result<Region, String> {
+    if let Ok(region) = Region::from_str(country) {
+        return Ok(region);
+    }
+    let squashed: String = country.chars().filter(|c| c.is_alphanumeric()).collect();
+    // "UK" is not ISO 3166 but is how most British records spell it.
+    let alpha2 = if squashed.eq_ignore_ascii_case("UK") {
+        Some("GB")
+    } else {
+        celes::Country::from_str(&squashed).ok().map(|c| c.alpha2)
+    };
+    alpha2
+        .and_then(|code| Region::from_str(code).ok())
+        .ok_or_else(|| {
+            format!(
+                "unknown country {country:?}: use an ISO 3166-1 code (GB, GBR) or an English name"
+            )
+        })
+}
+
 /// `is_vip` as the mapping reads it: a listed tier is `true`; with tiers listed, any other value
 /// that is not a true/false spelling is `false`.
 fn vip_flag(value: &str, plan: &ColumnPlan) -> String {
@@ -603,6 +649,7 @@ fn mapped_columns<R: Read>(
         width: headers.len(),
         vip_values: mapping.vip_values.clone(),
         headers,
+        regions: RefCell::default(),
     })
 }
 
@@ -651,6 +698,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
         width,
         vip_values: Vec::new(),
         headers: names,
+        regions: RefCell::default(),
     })
 }
 
@@ -675,6 +723,27 @@ mod tests {
 
     fn read(text: &str) -> (Vec<StagedRow>, Vec<RowError>) {
         read_as(text, ImportFormat::Csv)
+    }
+
+    #[test]
+    fn a_country_column_reads_codes_and_english_names() {
+        for (country, code) in [
+            ("gb", "GB"),
+            ("GBR", "GB"),
+            ("United Kingdom", "GB"),
+            ("UK", "GB"),
+            ("united states of america", "US"),
+            ("South Korea", "KR"),
+            ("Deu", "DE"),
+            (" New Zealand ", "NZ"),
+        ] {
+            let region = region_of_country(country.trim()).unwrap();
+            assert_eq!(region.code(), code, "{country}");
+        }
+        for unknown in ["Atlantis", "XX", "Antarctica"] {
+            let error = region_of_country(unknown).unwrap_err();
+            assert!(error.contains(unknown), "{error}");
+        }
     }
 
     #[test]

@@ -737,8 +737,8 @@ async fn a_salesforce_style_export_imports_with_a_column_mapping() {
     file.write_all(
         b"Id,FirstName,LastName,Phone,MobilePhone,MailingCountry,Loyalty_Points__c,Tier\n\
           003A,Ada,Lovelace,(555) 010-2000,+1 555 010 2001,US,120,Gold\n\
-          003B,Brian,Kernighan,020 7946 0958,,GB,5,Silver\n\
-          003C,Grace,Hopper,030 123456,0151 2345678,de,0,platinum\n",
+          003B,Brian,Kernighan,020 7946 0958,,United Kingdom,5,Silver\n\
+          003C,Grace,Hopper,030 123456,0151 2345678,germany,0,platinum\n",
     )
     .unwrap();
     let path = file.path().to_str().unwrap();
