@@ -3,7 +3,9 @@
 #   bench/import.sh                 # 1,000,000 customers
 #   ROWS=100000 bench/import.sh     # smaller
 # Each backend loads the same generated CSV into an empty database (insert), then loads it again
-# (every row unchanged), then exports it. Peak memory is the process's maximum resident set size
+# (every row unchanged), then exports it; then loads the same customers from a CRM-layout export
+# (own column names, two phone columns, a country-name column, a tier) through --map into a
+# second empty database (mapped), and prints its rate against the native insert. Peak memory is the process's maximum resident set size
 # (GNU time). Figures drift on a shared machine; compare rows within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ work=$(mktemp -d)
 database="bench_import_$$"
 cleanup() {
   psql "$postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  psql "$postgres" -qc "DROP DATABASE IF EXISTS ${database}_mapped WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -31,8 +34,23 @@ for i in range(rows):
     numbers = f"+1555{i:07d}" if i % 10 else f"+1555{i:07d};+1666{i:07d}"
     out.write(f"C{i:07d},Customer {i},{i % 10000},{'true' if i % 7 == 0 else 'false'},{numbers}\n")
 PY
+# The same customers as a CRM contact export.
+python3 - "$rows" > "$work/contacts.csv" <<'PY'
+import sys
+rows = int(sys.argv[1])
+out = sys.stdout
+out.write("Id,FirstName,LastName,Phone,MobilePhone,MailingCountry,Loyalty_Points__c,Tier\n")
+for i in range(rows):
+    mobile = "" if i % 10 else f"+1666{i:07d}"
+    tier = "Gold" if i % 7 == 0 else "Silver"
+    out.write(f"C{i:07d},Customer,{i},+1555{i:07d},{mobile},United States,{i % 10000},{tier}\n")
+PY
+mapping=(--map customer_id=Id --map name=FirstName+LastName --map phone_numbers=Phone,MobilePhone
+  --map region=MailingCountry --map loyalty_points=Loyalty_Points__c --map is_vip=Tier
+  --vip-values Gold,Platinum)
 size=$(du -h "$work/customers.csv" | cut -f1)
 psql "$postgres" -qc "CREATE DATABASE $database" >/dev/null
+psql "$postgres" -qc "CREATE DATABASE ${database}_mapped" >/dev/null
 pg_url="${postgres%/*}/$database"
 
 printf '%-9s %-10s %9s %10s %12s %10s\n' backend step rows seconds rows/s peak_MB
@@ -42,13 +60,23 @@ run() { # backend step command...
   read -r rss_kb seconds < "$work/time"
   printf '%-9s %-10s %9d %10.2f %12.0f %10.1f\n' "$backend" "$step" "$rows" "$seconds" \
     "$(echo "$rows / $seconds" | bc -l)" "$(echo "$rss_kb / 1024" | bc -l)"
+  last_seconds=$seconds
 }
+ratios=()
 for backend in sqlite postgres; do
   if [ "$backend" = sqlite ]; then url="sqlite://$work/customers.db"; else url=$pg_url; fi
   run "$backend" insert import "$work/customers.csv"
+  native=$last_seconds
   run "$backend" unchanged import "$work/customers.csv"
   run "$backend" export export "$work/export-$backend.csv"
+  if [ "$backend" = sqlite ]; then url="sqlite://$work/contacts.db"; else url="${pg_url}_mapped"; fi
+  run "$backend" mapped import "$work/contacts.csv" "${mapping[@]}"
+  ratios+=("$backend mapped/native rate: $(printf '%.2f' "$(echo "$native / $last_seconds" | bc -l)")")
+  run "$backend" export export "$work/export-$backend-mapped.csv"
+  cmp -s "$work/export-$backend.csv" "$work/export-$backend-mapped.csv" \
+    || { echo "$backend: the mapped import stored different customers"; exit 1; }
 done
+printf '%s\n' "${ratios[@]}"
 cmp -s <(tail -n +2 "$work/export-sqlite.csv" | sort) <(tail -n +2 "$work/export-postgres.csv" | sort) \
   && echo "both exports hold the same $rows customers (file: $size)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%d)"
