@@ -16,6 +16,9 @@ on_both_backends!(
     dry_run_reports_what_would_change_and_writes_nothing,
     json_lines_import_like_csv,
     export_then_import_is_an_exact_round_trip,
+    a_salesforce_style_export_imports_with_a_column_mapping,
+    a_semicolon_export_with_a_bom_imports_with_its_own_header,
+    a_gzipped_crlf_export_imports_and_bad_bytes_cost_only_their_row,
 );
 
 async fn duplicates_across_the_file_are_reported_with_both_lines(backend: Backend) {
@@ -730,9 +733,8 @@ async fn after_an_import_postgres_answers_lookups_from_its_indexes_alone() {
 /// A CRM export imports unchanged with a column mapping: its own column names, a name from two
 /// columns, several phone columns merged, a per-row country for national numbers, and a tier
 /// that means VIP.
-#[tokio::test]
-async fn a_salesforce_style_export_imports_with_a_column_mapping() {
-    let db = TestDatabase::new(Backend::Sqlite).await;
+async fn a_salesforce_style_export_imports_with_a_column_mapping(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(
         b"Id,FirstName,LastName,Phone,MobilePhone,MailingCountry,Loyalty_Points__c,Tier\n\
@@ -786,9 +788,8 @@ async fn a_salesforce_style_export_imports_with_a_column_mapping() {
 
 /// A European export: `;` between fields, a byte-order mark, CRLF line ends, national numbers
 /// in the default region, and no loyalty or VIP columns at all.
-#[tokio::test]
-async fn a_semicolon_export_with_a_bom_imports_with_its_own_header() {
-    let db = TestDatabase::new(Backend::Sqlite).await;
+async fn a_semicolon_export_with_a_bom_imports_with_its_own_header(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all("\u{FEFF}Kundennummer;Name;Telefon\r\nK-1;Jürgen Weiß;030 1234567\r\nK-2;\"Müller; Anna\";0171 1234567\r\n".as_bytes())
         .unwrap();
@@ -831,9 +832,8 @@ async fn a_semicolon_export_with_a_bom_imports_with_its_own_header() {
     );
 }
 
-#[tokio::test]
-async fn a_gzipped_crlf_export_imports_and_bad_bytes_cost_only_their_row() {
-    let db = TestDatabase::new(Backend::Sqlite).await;
+async fn a_gzipped_crlf_export_imports_and_bad_bytes_cost_only_their_row(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
     // CRLF endings and a quoted note spanning lines 2-3 in a column nobody maps; line 4 holds
     // the name given, line 5 is fine.
     let export = |name: &[u8]| {
