@@ -9,8 +9,9 @@ serve_for_test() {
     --bind 127.0.0.1:0 "$@" > "$work/serve.log" 2>&1 &
   pid=$!
   address=
+  # The log appears once the background shell has opened it: the first reads may find none.
   for _ in $(seq 300); do
-    address=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/serve.log" | head -1 | cut -d/ -f3) || true
+    address=$(grep -oE 'listening on http://[0-9.]+:[0-9]+' "$work/serve.log" 2>/dev/null | head -1 | cut -d/ -f3) || true
     [[ -n "$address" ]] && return 0
     sleep 0.1
   done
