@@ -217,10 +217,7 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     // Valid rows are staged even after a bad one, so duplicates across the whole file are found
     // and reported together with the row errors.
     let mapping = args.mapping();
-    if format == ImportFormat::Jsonl && (!mapping.fields.is_empty() || mapping.delimiter.is_some())
-    {
-        anyhow::bail!("--map and --delimiter read CSV files; JSON Lines files have named fields");
-    }
+    mapping.check(format).map_err(anyhow::Error::msg)?;
     for item in RowReader::with_mapping(
         std::io::BufReader::with_capacity(1 << 16, input).into_boxed(),
         format,

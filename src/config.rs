@@ -396,12 +396,12 @@ pub struct ImportArgs {
     #[arg(long, value_parser = one_of::<ImportFormat>(&ImportFormat::NAMES))]
     pub format: Option<ImportFormat>,
 
-    /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (an ISO 3166 code or English country name, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens; unmapped loyalty_points and is_vip default to 0 and false.
+    /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (an ISO 3166 code or English country name, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens. An unmapped customer_id, name or phone_numbers is read from a column of that name; an unmapped loyalty_points or is_vip only from a column named exactly so, else 0 and false; region only when mapped.
     #[arg(long = "map", value_parser = ColumnMapping::parse_map)]
     pub map: Vec<(&'static str, Vec<Vec<String>>)>,
 
-    /// Values of the is_vip column that mean a VIP, e.g. Gold,Platinum (any case); other values, unless a true/false spelling, mean not a VIP.
-    #[arg(long, value_delimiter = ',')]
+    /// Values of the is_vip column that mean a VIP, e.g. Gold,Platinum (any case); with them given, every other value means not a VIP.
+    #[arg(long, value_delimiter = ',', value_parser = ColumnMapping::parse_vip_value)]
     pub vip_values: Vec<String>,
 
     /// CSV delimiter: a single character such as ';' or '\t' [default: read off the header line: , ; or tab].

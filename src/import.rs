@@ -39,8 +39,8 @@ pub struct ColumnMapping {
     /// Field → its column groups: `phone_numbers=Phone,MobilePhone` is two groups (numbers are
     /// merged), `name=FirstName+LastName` one group of two columns (joined with a space).
     pub fields: Vec<(&'static str, Vec<Vec<String>>)>,
-    /// Values of `is_vip`'s column that mean a VIP (a tier such as `Gold`), any case; any other
-    /// value that is no true/false spelling means not a VIP.
+    /// Values of `is_vip`'s column that mean a VIP (a tier such as `Gold`), any case; with them
+    /// given, any other value means not a VIP.
     pub vip_values: Vec<String>,
     /// The CSV delimiter; `None` reads it off the header line (`,`, `;` or tab).
     pub delimiter: Option<u8>,
@@ -71,12 +71,48 @@ impl ColumnMapping {
                     .map(|c| c.trim().to_owned())
                     .collect::<Vec<_>>()
             })
-            .filter(|group| group.iter().all(|c| !c.is_empty()))
             .collect();
-        if groups.is_empty() {
-            return Err(format!("{raw:?}: no column named for {field}"));
+        // An empty name would silently drop its column (`Phone,Mobile+`): refuse it.
+        if groups.iter().flatten().any(String::is_empty) {
+            return Err(format!("{raw:?}: a column name is missing around , or +"));
+        }
+        if groups.len() > 1 && field != "phone_numbers" {
+            return Err(format!(
+                "{raw:?}: only phone_numbers reads several columns (A,B); join text columns with A+B"
+            ));
         }
         Ok((field, groups))
+    }
+
+    /// One `--vip-values` entry: trimmed, and not empty (an empty one would make blank cells VIPs).
+    pub fn parse_vip_value(raw: &str) -> Result<String, String> {
+        match raw.trim() {
+            "" => Err("an empty value cannot mean VIP: list values such as Gold,Platinum".into()),
+            value => Ok(value.to_owned()),
+        }
+    }
+
+    /// Refuses a mapping that would silently lose a column or a flag.
+    pub fn check(&self, format: ImportFormat) -> Result<(), String> {
+        if format == ImportFormat::Jsonl
+            && (!self.fields.is_empty() || !self.vip_values.is_empty() || self.delimiter.is_some())
+        {
+            return Err(
+                "--map, --vip-values and --delimiter read CSV files; JSON Lines files have named fields"
+                    .into(),
+            );
+        }
+        for (index, (field, _)) in self.fields.iter().enumerate() {
+            if self.fields[..index]
+                .iter()
+                .any(|(earlier, _)| earlier == field)
+            {
+                return Err(format!(
+                    "{field} is mapped twice: give one --map {field}=... (phone_numbers=A,B reads several columns)"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +125,8 @@ struct ColumnPlan {
     vip_values: Vec<String>,
     /// The header's names, for errors that point at a column.
     headers: Vec<String>,
+    /// Every position some field reads.
+    read_positions: Vec<usize>,
     /// Country column values already read: a file repeats a handful of them.
     regions: RefCell<HashMap<String, Result<Region, String>>>,
 }
@@ -254,27 +292,14 @@ fn next_csv(
     lines: &Rc<RefCell<LineIndex>>,
     normaliser: &PhoneNormaliser,
 ) -> Option<RowResult> {
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     loop {
         let line = lines.borrow_mut().line_at(reader.position().byte());
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => return None,
             Ok(true) => {}
+            // The byte reader takes any bytes: only an I/O error gets here. Stop.
             Err(e) => {
-                // Text that is not UTF-8 (a Latin-1 name in a UTF-8 export) costs its row, not
-                // the file: the reader has already read past the whole record.
-                if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
-                    let line = pos
-                        .as_ref()
-                        .map_or(line, |p| lines.borrow_mut().line_at(p.byte()));
-                    let column = plan.headers.get(err.field()).map_or("?", String::as_str);
-                    return Some(Err(vec![RowError {
-                        line,
-                        reason: format!("{column}: not UTF-8 text (save the file as UTF-8)"),
-                        fatal: false,
-                    }]));
-                }
-                // Anything else is an I/O error: stop.
                 return Some(Err(vec![RowError::fatal(
                     line,
                     format!("unreadable CSV: {e}"),
@@ -284,7 +309,7 @@ fn next_csv(
         let line = record
             .position()
             .map_or(line, |p| lines.borrow_mut().line_at(p.byte()));
-        if record.iter().all(str::is_empty) {
+        if record.iter().all(|field| field.trim_ascii().is_empty()) {
             continue; // blank line
         }
         if record.len() != plan.width {
@@ -295,11 +320,30 @@ fn next_csv(
                 fatal: false,
             }]));
         }
+        // Only the columns read must be UTF-8: a Latin-1 street in a column nobody maps costs
+        // nothing, and a Latin-1 name costs its row, not the file.
+        if let Some(bad) = plan
+            .read_positions
+            .iter()
+            .find(|&&p| std::str::from_utf8(record.get(p).unwrap_or_default()).is_err())
+        {
+            let column = plan.headers.get(*bad).map_or("?", String::as_str);
+            return Some(Err(vec![RowError {
+                line,
+                reason: format!("{column}: not UTF-8 text (save the file as UTF-8)"),
+                fatal: false,
+            }]));
+        }
+        let text = |p: usize| -> &str {
+            std::str::from_utf8(record.get(p).unwrap_or_default())
+                .unwrap_or_default()
+                .trim()
+        };
         // A field's first column group, its columns joined with a space.
         let group = |positions: &[usize]| -> String {
             positions
                 .iter()
-                .map(|&p| record.get(p).unwrap_or_default())
+                .map(|&p| text(p))
                 .filter(|text| !text.is_empty())
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -484,6 +528,13 @@ impl<R: Read> Read for LineCounting<R> {
     }
 }
 
+fn read_positions(fields: &[Vec<Vec<usize>>; 6]) -> Vec<usize> {
+    let mut positions: Vec<usize> = fields.iter().flatten().flatten().copied().collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+}
+
 /// The header name a field is read from, for a row error about it.
 fn column_name(plan: &ColumnPlan, field: usize) -> &str {
     plan.fields[field]
@@ -513,6 +564,13 @@ fn region_of_country(country: &str) -> Result<Region, String> {
     if let Ok(region) = Region::from_str(country) {
         return Ok(region);
     }
+    // Digits are a dialling code or an ISO numeric code; which one is anyone's guess (380 is
+    // Ukraine's dialling code and Italy's ISO number), so neither is read.
+    if country.chars().any(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "unknown country {country:?}: use an ISO 3166-1 code (GB, GBR) or an English name, not a number"
+        ));
+    }
     let squashed: String = country.chars().filter(|c| c.is_alphanumeric()).collect();
     // "UK" is not ISO 3166 but is how most British records spell it.
     let alpha2 = if squashed.eq_ignore_ascii_case("UK") {
@@ -529,24 +587,21 @@ fn region_of_country(country: &str) -> Result<Region, String> {
         })
 }
 
-/// `is_vip` as the mapping reads it: a listed tier is `true`; with tiers listed, any other value
-/// that is not a true/false spelling is `false`.
+/// `is_vip` as the mapping reads it: with tiers listed, a listed one is `true` and anything else
+/// `false` (a numeric tier's `1` is a tier, not a yes).
 fn vip_flag(value: &str, plan: &ColumnPlan) -> String {
     if plan.fields[3].is_empty() {
         return "false".into();
     }
     let value = value.trim();
-    if plan
+    if plan.vip_values.is_empty() {
+        return value.to_owned();
+    }
+    let listed = plan
         .vip_values
         .iter()
-        .any(|tier| tier.eq_ignore_ascii_case(value))
-    {
-        return "true".into();
-    }
-    if !plan.vip_values.is_empty() && crate::domain::parse_is_vip(value).is_err() {
-        return "false".into();
-    }
-    value.to_owned()
+        .any(|tier| tier.eq_ignore_ascii_case(value));
+    listed.to_string()
 }
 
 /// The delimiter of the header line: the most frequent of `,`, `;` and tab outside quotes (a
@@ -632,9 +687,25 @@ fn mapped_columns<R: Read>(
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .collect::<Result<Vec<_>, _>>()?,
-            // A field not mapped is read from a column of its own name, when there is one.
-            None => position(field).map(|p| vec![vec![p]]).unwrap_or_default(),
+            // A required field not mapped is read from a column of its own name. An optional
+            // one only from a column named exactly so: a CRM's "Region" (a sales territory) or
+            // "Is VIP" must not be read unasked.
+            None if ["customer_id", "name", "phone_numbers"].contains(field) => {
+                position(field).map(|p| vec![vec![p]]).unwrap_or_default()
+            }
+            None if *field == "region" => Vec::new(),
+            None => (0..headers.len())
+                .filter(|&i| headers[i].eq_ignore_ascii_case(field))
+                .map(|i| vec![i])
+                .take(1)
+                .collect(),
         };
+    }
+    if !mapping.vip_values.is_empty() && fields[3].is_empty() {
+        return Err(header_error(format!(
+            "--vip-values needs a tier column: map it with --map is_vip=COLUMN; the header has: {}",
+            found()
+        )));
     }
     for (index, field) in MAPPABLE.iter().enumerate() {
         if fields[index].is_empty() && ["customer_id", "name", "phone_numbers"].contains(field) {
@@ -645,6 +716,7 @@ fn mapped_columns<R: Read>(
         }
     }
     Ok(ColumnPlan {
+        read_positions: read_positions(&fields),
         fields,
         width: headers.len(),
         vip_values: mapping.vip_values.clone(),
@@ -694,6 +766,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
         *field = vec![vec![position]];
     }
     Ok(ColumnPlan {
+        read_positions: read_positions(&fields),
         fields,
         width,
         vip_values: Vec::new(),
@@ -705,7 +778,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::E164;
+    use crate::domain::{E164, LoyaltyPoints};
     use crate::normalise::Region;
 
     fn read_as(text: &str, format: ImportFormat) -> (Vec<StagedRow>, Vec<RowError>) {
@@ -725,6 +798,121 @@ mod tests {
         read_as(text, ImportFormat::Csv)
     }
 
+    /// Reads CSV bytes through a mapping given as the command line gives it.
+    fn read_mapped(bytes: &[u8], maps: &[&str], vip: &[&str]) -> (Vec<StagedRow>, Vec<RowError>) {
+        let normaliser = PhoneNormaliser::new("US".parse::<Region>().unwrap());
+        let mapping = ColumnMapping {
+            fields: maps
+                .iter()
+                .map(|m| ColumnMapping::parse_map(m).unwrap())
+                .collect(),
+            vip_values: vip.iter().map(|v| v.to_string()).collect(),
+            delimiter: None,
+        };
+        mapping.check(ImportFormat::Csv).unwrap();
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        for item in RowReader::with_mapping(input, ImportFormat::Csv, &normaliser, &mapping) {
+            match item {
+                Ok(row) => rows.push(row),
+                Err(e) => errors.extend(e),
+            }
+        }
+        (rows, errors)
+    }
+
+    #[test]
+    fn with_vip_values_only_the_listed_values_mean_vip() {
+        let (rows, errors) = read_mapped(
+            b"Id,Name,Phone,Level\nA,Ann,+15550000001,0\nB,Bo,+15550000002,1\nC,Cy,+15550000003,3\nD,Di,+15550000004,\nE,Ed,+15550000005,yes\n",
+            &["customer_id=Id", "phone_numbers=Phone", "is_vip=Level"],
+            &["3"],
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let vips: Vec<(&str, bool)> = rows
+            .iter()
+            .map(|r| (r.record.customer.id.as_str(), r.record.customer.is_vip))
+            .collect();
+        assert_eq!(
+            vips,
+            [
+                ("A", false),
+                ("B", false),
+                ("C", true),
+                ("D", false),
+                ("E", false)
+            ]
+        );
+        assert!(ColumnMapping::parse_vip_value(" Platinum ").unwrap() == "Platinum");
+        assert!(ColumnMapping::parse_vip_value(" ").is_err());
+    }
+
+    #[test]
+    fn unmapped_optional_fields_are_not_read_from_lookalike_columns() {
+        // "Region" is a sales territory, "Is VIP" and "Loyalty Points" free text: none is read
+        // unless mapped. A Latin-1 street in a column nobody reads costs nothing.
+        let (rows, errors) = read_mapped(
+            b"Id,Full Name,Phone,Region,Is VIP,Loyalty Points,Street\nC1,Ann Lee,+15550000001,EMEA,y,1 200,Stra\xdfe 1\n",
+            &["customer_id=Id", "name=Full Name", "phone_numbers=Phone"],
+            &[],
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let customer = &rows[0].record.customer;
+        assert_eq!(
+            (customer.loyalty_points, customer.is_vip),
+            (LoyaltyPoints::new(0).unwrap(), false)
+        );
+        // The same byte in a column that is read is that row's error, naming the column.
+        let (_, errors) = read_mapped(
+            b"Id,Full Name,Phone\nC1,Ren\xe9,+15550000001\nC2,Bo,+15550000002\n",
+            &["customer_id=Id", "name=Full Name", "phone_numbers=Phone"],
+            &[],
+        );
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 2);
+        assert!(
+            errors[0].reason.starts_with("Full Name: not UTF-8"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_mapping_that_would_lose_a_column_is_refused() {
+        assert!(ColumnMapping::parse_map("phone_numbers=Phone,Mobile+").is_err());
+        assert!(ColumnMapping::parse_map("name=First,Company").is_err());
+        assert!(ColumnMapping::parse_map("phone_numbers=Phone,MobilePhone").is_ok());
+        let twice = ColumnMapping {
+            fields: vec![
+                ColumnMapping::parse_map("name=First").unwrap(),
+                ColumnMapping::parse_map("name=Company").unwrap(),
+            ],
+            ..ColumnMapping::default()
+        };
+        assert!(
+            twice
+                .check(ImportFormat::Csv)
+                .unwrap_err()
+                .contains("twice")
+        );
+        let vip_on_jsonl = ColumnMapping {
+            vip_values: vec!["Gold".into()],
+            ..ColumnMapping::default()
+        };
+        assert!(vip_on_jsonl.check(ImportFormat::Jsonl).is_err());
+        // Tiers without a tier column would silently make nobody a VIP.
+        let (_, errors) = read_mapped(
+            b"customer_id,name,phone_numbers,Tier\nC1,Ann,+15550000001,Gold\n",
+            &["customer_id=customer_id"],
+            &["Gold"],
+        );
+        assert!(
+            errors[0]
+                .reason
+                .contains("--vip-values needs a tier column"),
+            "{errors:?}"
+        );
+    }
+
     #[test]
     fn a_country_column_reads_codes_and_english_names() {
         for (country, code) in [
@@ -740,7 +928,7 @@ mod tests {
             let region = region_of_country(country.trim()).unwrap();
             assert_eq!(region.code(), code, "{country}");
         }
-        for unknown in ["Atlantis", "XX", "Antarctica"] {
+        for unknown in ["Atlantis", "XX", "Antarctica", "+380", "380", "826"] {
             let error = region_of_country(unknown).unwrap_err();
             assert!(error.contains(unknown), "{error}");
         }
