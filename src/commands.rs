@@ -1,6 +1,6 @@
 //! What each subcommand does; `main` only parses and dispatches here.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -205,8 +205,7 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     );
     let progress = Progress::new(size);
     // The bar counts the bytes read from the file, so it tracks a compressed file too.
-    let input = gunzip_if_compressed(progress.wrap(input))
-        .with_context(|| format!("cannot read {source}"))?;
+    let input = gunzip_if_compressed(progress.wrap(input));
     let normaliser = PhoneNormaliser::new(args.region.default_region);
     let store = open_store(&args.store).await?;
     let mut session = store.begin_import().await?;
@@ -280,14 +279,13 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 /// Reads gzip input (a `.csv.gz` straight out of a CRM's export job) by its magic bytes, so a
 /// compressed file needs no flag and standard input may be compressed too.
-fn gunzip_if_compressed(input: Box<dyn Read>) -> std::io::Result<Box<dyn Read>> {
-    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
-    let compressed = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if compressed {
-        Box::new(flate2::bufread::MultiGzDecoder::new(input))
+fn gunzip_if_compressed(input: Box<dyn Read>) -> Box<dyn Read> {
+    let (start, input) = crate::import::peek(input, |start| start.len() >= 2);
+    if start.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(input))
     } else {
-        Box::new(input)
-    })
+        input
+    }
 }
 
 fn report_rejected(source: &str, shown: &[RowError], total: usize) -> ExitCode {

@@ -422,6 +422,7 @@ impl ImportArgs {
 fn parse_delimiter(raw: &str) -> Result<u8, String> {
     match raw {
         "\\t" | "tab" => Ok(b'\t'),
+        "\"" | "\n" | "\r" => Err(format!("{raw:?} cannot separate CSV fields")),
         one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
         other => Err(format!(
             "{other:?} is not one ASCII character (use \\t for tab)"

@@ -219,10 +219,17 @@ impl<'n> RowReader<'n> {
                 line: 0,
             },
             ImportFormat::Csv => {
-                let mut input = std::io::BufReader::with_capacity(1 << 16, input);
-                let delimiter = mapping
-                    .delimiter
-                    .unwrap_or_else(|| detect_delimiter(input.fill_buf().unwrap_or_default()));
+                let (input, delimiter) = match mapping.delimiter {
+                    Some(delimiter) => (input, delimiter),
+                    None => {
+                        // An unreadable start shows as the reader's own error on line 1.
+                        let (header, input) = peek(input, |start| {
+                            start.contains(&b'\n') || start.len() >= 1 << 16
+                        });
+                        (input, detect_delimiter(&header))
+                    }
+                };
+                let input = std::io::BufReader::with_capacity(1 << 16, input);
                 let lines = Rc::new(RefCell::new(LineIndex::default()));
                 let counting = LineCounting {
                     inner: Box::new(input) as Box<dyn Read>,
@@ -604,6 +611,25 @@ fn vip_flag(value: &str, plan: &ColumnPlan) -> String {
     listed.to_string()
 }
 
+/// Reads the input's start until `enough` says so (or it ends, or fails), and gives back a reader
+/// that replays it first: a pipe may deliver a file's first line, or even its first two bytes,
+/// in several pieces.
+pub fn peek(mut input: Box<dyn Read>, enough: impl Fn(&[u8]) -> bool) -> (Vec<u8>, Box<dyn Read>) {
+    let mut start = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while !enough(&start) {
+        match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => start.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // The reader that replays the start will meet the error again and report it.
+            Err(_) => break,
+        }
+    }
+    let replay = std::io::Cursor::new(start.clone()).chain(input);
+    (start, Box::new(replay))
+}
+
 /// The delimiter of the header line: the most frequent of `,`, `;` and tab outside quotes (a
 /// European export uses `;`, a spreadsheet's text export tab); `,` when none appears.
 fn detect_delimiter(start: &[u8]) -> u8 {
@@ -874,6 +900,29 @@ mod tests {
             errors[0].reason.starts_with("Full Name: not UTF-8"),
             "{errors:?}"
         );
+    }
+
+    /// A pipe that delivers one byte per read.
+    struct Trickle(std::io::Cursor<Vec<u8>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let end = buf.len().min(1);
+            self.0.read(&mut buf[..end])
+        }
+    }
+
+    #[test]
+    fn the_delimiter_is_found_however_the_header_arrives() {
+        let text = b"Id;Name;Phone\nX1;Ann;+15550000071\n".to_vec();
+        let (start, mut replay) =
+            peek(Box::new(Trickle(std::io::Cursor::new(text.clone()))), |s| {
+                s.contains(&b'\n')
+            });
+        assert_eq!(detect_delimiter(&start), b';');
+        let mut all = Vec::new();
+        replay.read_to_end(&mut all).unwrap();
+        assert_eq!(all, text, "the peeked start is replayed, nothing lost");
     }
 
     #[test]
