@@ -10,15 +10,6 @@ cd "$(dirname "$0")/.."
 source scripts/serve-for-test.sh
 
 scripts/python-tools.sh >/dev/null
-cargo build --quiet --bin customer-lookup
-
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 # One key for both: schemathesis sends one credential, and lookups and the admin API each take
 # only their own kind, so the same key is given as both.

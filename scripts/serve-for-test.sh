@@ -1,7 +1,17 @@
-# Sourced by the scripts that test the running service: `serve_for_test WORK ARGS...` starts
-# target/debug/customer-lookup serve on a fresh SQLite file in WORK, on a free loopback port,
-# with ARGS, and sets `pid` and `address` (host:port) once it listens. The caller's EXIT trap
-# stops it (kill "$pid").
+# Sourced by the scripts that test the running service. Sourcing builds the binary and makes
+# `work`, a fresh folder that goes, with the service, when the script exits.
+# `serve_for_test WORK ARGS...` starts target/debug/customer-lookup serve on a fresh SQLite file
+# in WORK, on a free loopback port, with ARGS, and sets `pid` and `address` (host:port) once it
+# listens.
+cargo build --quiet --bin customer-lookup
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 serve_for_test() {
   local work=$1
   shift

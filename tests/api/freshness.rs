@@ -256,26 +256,20 @@ async fn losing_the_listener_never_leaves_a_stale_answer_beyond_the_reconnect() 
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let ready: serde_json::Value = client
-        .get(format!("http://{instance}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let mut ready = ready;
-    while ready["changes"]["listening"] != true && started.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ready = client
-            .get(format!("http://{instance}/readyz"))
-            .send()
+    let readyz = || async {
+        let response = client.get(format!("http://{instance}/readyz")).send();
+        response
             .await
             .unwrap()
-            .json()
+            .json::<serde_json::Value>()
             .await
-            .unwrap();
+            .unwrap()
+    };
+    let started = Instant::now();
+    let mut ready = readyz().await;
+    while ready["changes"]["listening"] != true && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ready = readyz().await;
     }
     assert_eq!(ready["changes"]["listening"], true, "{ready}");
     assert!(
