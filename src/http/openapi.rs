@@ -5,9 +5,12 @@
 //! the admin API is on.
 
 use actix_web::{HttpResponse, web};
-use utoipa::openapi::SecurityRequirement;
-use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, SecurityRequirement};
 use utoipa::{OpenApi, ToSchema};
 
 use super::EdgeSettings;
@@ -57,6 +60,32 @@ fn loyalty_points() -> Schema {
         .minimum(Some(0))
         .maximum(Some(LoyaltyPoints::MAX))
         .into()
+}
+
+fn customer_id() -> Schema {
+    string(1, Some(64), TEXT_PATTERN).into()
+}
+
+/// The body's optional `customer_id`: the path's rules, and `null` allowed.
+fn customer_id_in_body() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(64))
+        .pattern(Some(TEXT_PATTERN))
+        .description(Some(
+            "If given, the same customer_id as the path's (422 otherwise).",
+        ))
+        .into()
+}
+
+/// A parameter's schema by its name: set in code, as utoipa's attributes take patterns only as
+/// literals, and one spelling of each pattern keeps the document from drifting.
+fn parameter_schema(name: &str) -> Option<Schema> {
+    match name {
+        "customer_id" => Some(customer_id()),
+        "phone" | "phoneNumber" => Some(string(1, None, CALLER_ID_PATTERN).into()),
+        _ => None,
+    }
 }
 
 fn customer_name() -> Schema {
@@ -110,11 +139,7 @@ pub struct Customer {
 #[schema(example = json!({"name": "Carol Diaz", "loyalty_points": 42, "is_vip": true, "phone_numbers": ["(555) 000-1111", "tel:+1-555-000-2222"]}))]
 #[allow(dead_code)] // documentation only: the handler reads the body itself for precise errors
 pub struct CustomerInput {
-    /// If given, the same customer_id as the path's (422 otherwise).
-    #[schema(
-        max_length = 64,
-        pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$"
-    )]
+    #[schema(schema_with = customer_id_in_body)]
     customer_id: Option<String>,
     #[schema(schema_with = customer_name)]
     name: String,
@@ -170,7 +195,7 @@ fn lookup_post() {}
 
 /// Look up a caller by the number in the query string (a literal leading `+` is kept).
 #[utoipa::path(get, path = "/api/v1/lookup", tag = "lookup",
-    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]",
+    params(("phoneNumber" = String, Query,
         description = "The caller ID, e.g. %2B15551234567 or tel%3A%2B15551234567")),
     responses(LookupResponses))]
 #[allow(dead_code)]
@@ -178,7 +203,7 @@ fn lookup_get() {}
 
 /// The customer who owns a phone number, written in any caller-ID form.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "admin",
-    params(("phone" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]", description = "The number, e.g. %2B15551234567")),
+    params(("phone" = String, Query, description = "The number, e.g. %2B15551234567")),
     responses(
         (status = 200, description = "The customer", body = Customer),
         (status = 400, description = "phone missing or blank (malformed_query)", body = ErrorBody),
@@ -192,7 +217,7 @@ fn find_by_phone() {}
 
 /// One customer.
 #[utoipa::path(get, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path)),
     responses(
         (status = 200, description = "The customer", body = Customer),
         (status = 401, description = "No admin key", body = ErrorBody),
@@ -205,7 +230,7 @@ fn get_customer() {}
 
 /// Create (201) or replace (200) a customer, numbers included.
 #[utoipa::path(put, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path)),
     request_body = CustomerInput,
     responses(
         (status = 200, description = "Replaced", body = Customer),
@@ -223,7 +248,7 @@ fn put_customer() {}
 
 /// Delete a customer and their numbers.
 #[utoipa::path(delete, path = "/api/v1/customers/{customer_id}", tag = "admin",
-    params(("customer_id" = String, Path, min_length = 1, max_length = 64, pattern = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f])?$")),
+    params(("customer_id" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No admin key", body = ErrorBody),
@@ -238,7 +263,7 @@ fn delete_customer() {}
 /// and where it came from, the E.164 number or why there is none, whether the answer came from
 /// the cache, the customer the store returned, and what a lookup answers.
 #[utoipa::path(get, path = "/api/v1/explain", tag = "admin",
-    params(("phoneNumber" = String, Query, min_length = 1, pattern = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]", description = "The caller ID, as for a lookup")),
+    params(("phoneNumber" = String, Query, description = "The caller ID, as for a lookup")),
     responses(
         (status = 200, description = "The explanation", body = inline(Object), example = json!({
             "input": "(555) 123-4567", "outcome": "found", "answer_source": "store", "status": 200,
@@ -365,6 +390,18 @@ pub fn document_for(edge: &EdgeSettings) -> String {
         );
     }
     let requirement = |name: &str| SecurityRequirement::new(name, Vec::<String>::new());
+    for item in doc.paths.paths.values_mut() {
+        for operation in operations(item) {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                if let Some(schema) = parameter_schema(&parameter.name) {
+                    parameter.schema = Some(schema.into());
+                }
+            }
+        }
+    }
     for (path, item) in doc.paths.paths.iter_mut() {
         let schemes: Vec<&str> = if super::routes::ADMIN.contains(&path.as_str()) {
             vec!["admin_key"]
@@ -378,20 +415,23 @@ pub fn document_for(edge: &EdgeSettings) -> String {
         if schemes.is_empty() {
             continue;
         }
-        for operation in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for operation in operations(item) {
             operation.security = Some(schemes.iter().map(|name| requirement(name)).collect());
         }
     }
     doc.to_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the OpenAPI document: {e}\"}}"))
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.delete.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The document, as made at start.
