@@ -1,5 +1,6 @@
 //! What each subcommand does; `main` only parses and dispatches here.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,11 +13,12 @@ use crate::config::{
 };
 use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth};
 use crate::http::ApiError;
-use crate::import::{ImportFormat, RowError, RowReader};
+use crate::import::rejects::{RejectTally, RejectWriter, SetAside};
+use crate::import::{ImportFormat, OnInvalid, RowError, RowReader};
 use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
 use crate::normalise::PhoneNormaliser;
 use crate::startup::Application;
-use crate::store::CustomerStore;
+use crate::store::{CustomerStore, ImportMode};
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
@@ -187,6 +189,18 @@ const IMPORT_BATCH: usize = 50_000;
 async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let source = args.file.display().to_string();
+    let skip = args.on_invalid == OnInvalid::Skip;
+    if skip && args.rejects.is_none() {
+        anyhow::bail!(
+            "--on-invalid skip needs --rejects FILE: the rows set aside are written there, each with its line and reason"
+        );
+    }
+    if skip && args.mode == ImportMode::Replace {
+        anyhow::bail!(
+            "--on-invalid skip works in upsert mode only: --mode replace deletes every customer not in the file, \
+             so a row set aside would delete its customer. Fix the rows, or import them with --mode upsert"
+        );
+    }
     let (input, size): (Box<dyn Read>, Option<u64>) = if source == "-" {
         (Box::new(std::io::stdin().lock()), None)
     } else {
@@ -203,58 +217,142 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             ImportFormat::Csv
         },
     );
+    let mapping = args.mapping();
+    mapping.check(format).map_err(anyhow::Error::msg)?;
+    let mut reject_file = match &args.rejects {
+        Some(path) => Some(
+            RejectWriter::create(path)
+                .with_context(|| format!("cannot create the reject file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut set_aside = reject_file.as_ref().map(|_| SetAside::new()).transpose()?;
     let progress = Progress::new(size);
     // The bar counts the bytes read from the file, so it tracks a compressed file too.
     let input = gunzip_if_compressed(progress.wrap(input));
     let normaliser = PhoneNormaliser::new(args.region.default_region);
     let store = open_store(&args.store).await?;
     let mut session = store.begin_import().await?;
-    let mut problems: Vec<RowError> = Vec::new();
-    let mut problem_count = 0usize;
+    let input = std::io::BufReader::with_capacity(1 << 16, input).into_boxed();
+    let mut reader = if set_aside.is_some() {
+        RowReader::keeping_raw_rows(input, format, &normaliser, &mapping)
+    } else {
+        RowReader::with_mapping(input, format, &normaliser, &mapping)
+    };
+    if let (Some(out), Some(dialect)) = (reject_file.as_mut(), reader.csv_dialect()) {
+        out.csv_header(dialect)?;
+    }
+    let mut tally = RejectTally::default();
+    let mut shown: Vec<RowError> = Vec::new();
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
     let mut rows = 0u64;
     // Valid rows are staged even after a bad one, so duplicates across the whole file are found
     // and reported together with the row errors.
-    let mapping = args.mapping();
-    mapping.check(format).map_err(anyhow::Error::msg)?;
-    for item in RowReader::with_mapping(
-        std::io::BufReader::with_capacity(1 << 16, input).into_boxed(),
-        format,
-        &normaliser,
-        &mapping,
-    ) {
-        rows += 1;
-        progress.row(rows);
+    while let Some(item) = reader.next() {
         match item {
-            Ok(row) => batch.push(row),
+            Ok(row) => {
+                if let Some(set_aside) = &mut set_aside {
+                    set_aside.keep(row.line, reader.raw_row())?;
+                }
+                batch.push(row);
+            }
+            Err(errors) if errors.iter().any(|e| e.fatal) => {
+                session.abort().await?;
+                store.close().await;
+                shown.extend(errors);
+                eprint_problems(&source, &shown, shown.len());
+                eprintln!("import refused: the file cannot be read; nothing was written");
+                return Ok(ExitCode::FAILURE);
+            }
             Err(errors) => {
-                problem_count += errors.len();
-                problems.extend(
-                    errors
-                        .into_iter()
-                        .take(MAX_ERRORS_SHOWN.saturating_sub(problems.len())),
-                );
+                tally.add(&errors);
+                if let Some(set_aside) = &mut set_aside {
+                    set_aside.refuse(reader.raw_row(), &errors)?;
+                }
+                let room = MAX_ERRORS_SHOWN.saturating_sub(shown.len());
+                shown.extend(errors.into_iter().take(room));
             }
         }
+        rows += 1;
+        progress.row(rows);
         if batch.len() >= IMPORT_BATCH {
             session.stage(&batch).await?;
             batch.clear();
         }
     }
     session.stage(&batch).await?;
+    drop(batch);
     progress.finish();
-    let conflicts = session.conflicts(args.mode).await?;
-    if problem_count > 0 || !conflicts.is_empty() {
+    // Conflicts (duplicates, numbers other customers own) are rows too. In skip mode they are
+    // set aside and the check runs again: a customer set aside no longer holds its numbers.
+    let limit = if reject_file.is_some() {
+        usize::MAX
+    } else {
+        MAX_ERRORS_SHOWN
+    };
+    let mut conflicts: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    loop {
+        let found = session.conflicts(args.mode, limit).await?;
+        if found.is_empty() {
+            break;
+        }
+        let mut by_line: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
+        for conflict in &found {
+            by_line
+                .entry(conflict.line())
+                .or_default()
+                .push(RowError::new(
+                    conflict.line(),
+                    conflict.kind(),
+                    conflict.reason(),
+                ));
+        }
+        for (line, errors) in &by_line {
+            tally.add(errors);
+            conflicts
+                .entry(*line)
+                .or_default()
+                .extend(errors.iter().map(|e| e.reason.clone()));
+        }
+        shown.extend(by_line.into_values().flatten());
+        if !skip {
+            break;
+        }
+        let lines: Vec<u64> = conflicts.keys().copied().collect();
+        session.set_aside(&lines).await?;
+    }
+    shown.sort_by_key(|p| p.line);
+    if let (Some(set_aside), Some(out)) = (set_aside, reject_file) {
+        set_aside
+            .write(&conflicts, out)
+            .context("cannot write the reject file")?;
+    }
+    let rejects_note = args
+        .rejects
+        .as_ref()
+        .map(|path| format!(" (listed in {})", path.display()))
+        .unwrap_or_default();
+    let too_many = skip && args.max_invalid.exceeded(tally.rows, rows);
+    if tally.rows > 0 && (!skip || too_many) {
         session.abort().await?;
         store.close().await;
-        problem_count += conflicts.len();
-        problems.extend(
-            conflicts
-                .iter()
-                .map(|c| RowError::new(c.line(), c.reason())),
-        );
-        problems.sort_by_key(|p| p.line);
-        return Ok(report_rejected(&source, &problems, problem_count));
+        eprint_problems(&source, &shown, tally.rows as usize);
+        eprintln!("bad rows by reason:");
+        for line in tally.lines() {
+            eprintln!("{line}");
+        }
+        if too_many {
+            eprintln!(
+                "import refused: {} of {rows} row(s) are bad, more than --max-invalid {}{rejects_note}; nothing was written",
+                tally.rows, args.max_invalid
+            );
+        } else {
+            eprintln!(
+                "import refused: {} bad row(s){rejects_note}; nothing was written (--on-invalid skip --rejects FILE imports the rest)",
+                tally.rows
+            );
+        }
+        return Ok(ExitCode::FAILURE);
     }
     let counts = session.apply(args.mode, args.dry_run).await?;
     store.close().await;
@@ -272,8 +370,15 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         counts.unchanged,
         counts.deleted,
         counts.phone_numbers,
-        customers as f64 / elapsed.max(1e-9)
+        rows as f64 / elapsed.max(1e-9)
     );
+    if tally.rows > 0 {
+        let verb = if args.dry_run { "would set" } else { "set" };
+        println!("{verb} aside {} bad row(s){rejects_note}:", tally.rows);
+        for line in tally.lines() {
+            println!("{line}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -288,18 +393,20 @@ fn gunzip_if_compressed(input: Box<dyn Read>) -> Box<dyn Read> {
     }
 }
 
-fn report_rejected(source: &str, shown: &[RowError], total: usize) -> ExitCode {
+/// The first problems, one per line, and how many more there are.
+fn eprint_problems(source: &str, shown: &[RowError], rows: usize) {
     for error in shown.iter().take(MAX_ERRORS_SHOWN) {
         eprintln!("{source}: {error}");
     }
-    if total > shown.len().min(MAX_ERRORS_SHOWN) {
-        eprintln!(
-            "{source}: … and {} more problems",
-            total - shown.len().min(MAX_ERRORS_SHOWN)
-        );
+    let lines = shown
+        .iter()
+        .take(MAX_ERRORS_SHOWN)
+        .map(|e| e.line)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if rows > lines {
+        eprintln!("{source}: … and {} more bad row(s)", rows - lines);
     }
-    eprintln!("import refused: {total} problem(s) found; nothing was written");
-    ExitCode::FAILURE
 }
 
 /// A progress bar on a terminal; on anything else, a plain line every so many rows.

@@ -17,7 +17,8 @@ use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
 use crate::genesys::ActionAuth;
 use crate::http::{ApiKey, BasicCredential, EdgeSettings, RequestLimits, parse_network};
-use crate::import::{ColumnMapping, ImportFormat};
+use crate::import::rejects::MaxInvalid;
+use crate::import::{ColumnMapping, ImportFormat, OnInvalid};
 use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
 use crate::startup::{ServeSettings, TlsFiles};
@@ -407,6 +408,18 @@ pub struct ImportArgs {
     /// CSV delimiter: a single character such as ';' or '\t' [default: read off the header line: , ; or tab].
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+
+    /// What a bad row does. abort: the whole file is refused and nothing is written. skip: the valid rows are imported (in one transaction) and the bad ones set aside in --rejects (upsert mode only).
+    #[arg(long, default_value = "abort", value_parser = one_of::<OnInvalid>(&OnInvalid::NAMES))]
+    pub on_invalid: OnInvalid,
+
+    /// Write the bad rows to this file, each exactly as read, followed by a line column (its line in the input) and a reason column (the column, the value, what is wrong). CSV input gives a CSV file with the input's header; JSON Lines input gives JSON Lines with line, reason and row. Required with --on-invalid skip.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// With --on-invalid skip, refuse the whole file (nothing written) when more rows than this are bad: a number of rows, or a percentage of the rows read such as 0.5%.
+    #[arg(long, default_value = "10%", value_name = "N|P%", value_parser = MaxInvalid::parse)]
+    pub max_invalid: MaxInvalid,
 }
 
 impl ImportArgs {

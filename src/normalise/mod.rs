@@ -206,6 +206,25 @@ impl PhoneNormaliser {
         parsed
     }
 
+    /// The region a number that failed was measured against, for messages ("too short for GB"):
+    /// that of its country calling code when written with `+`, else the default region. A
+    /// sketch for people, not a parse: `None` when the code is not one.
+    pub fn region_named_in(&self, raw: &str) -> Option<&'static str> {
+        let Some(international) = raw.trim_start().strip_prefix('+') else {
+            return Some(self.region.code());
+        };
+        let digits: String = international
+            .chars()
+            .filter_map(phonenumber::decimal_digit)
+            .take(3)
+            .map(|d| char::from(b'0' + d))
+            .collect();
+        (1..=digits.len()).find_map(|len| {
+            let code = digits[..len].parse::<u16>().ok()?;
+            Some(calling_code(code)?.main.id())
+        })
+    }
+
     /// The E.164 form of a caller ID, or why it is not a phone number.
     pub fn normalise(&self, raw: &str) -> Result<E164, NotAPhoneNumber> {
         match canonical_fast_path(raw) {

@@ -35,10 +35,13 @@ pub enum Conflict {
         line: u64,
         first_line: u64,
         number: String,
+        customer_id: String,
+        first_customer_id: String,
     },
     NumberOwnedElsewhere {
         line: u64,
         number: String,
+        customer_id: String,
         owner: String,
     },
 }
@@ -52,6 +55,15 @@ impl Conflict {
         }
     }
 
+    /// The rule broken, without the row's values, for counts by reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::DuplicateCustomer { .. } => "customer_id repeated",
+            Self::DuplicateNumber { .. } => "phone number claimed twice",
+            Self::NumberOwnedElsewhere { .. } => "phone number owned by another customer",
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Self::DuplicateCustomer {
@@ -59,16 +71,29 @@ impl Conflict {
                 customer_id,
                 ..
             } => {
-                format!("customer_id {customer_id} already appears on line {first_line}")
+                format!(
+                    "customer_id {customer_id} already appears on line {first_line} (one row per customer: put all its numbers in that row)"
+                )
             }
             Self::DuplicateNumber {
-                first_line, number, ..
+                first_line,
+                number,
+                customer_id,
+                first_customer_id,
+                ..
             } => {
-                format!("phone number {number} is also given to the customer on line {first_line}")
-            }
-            Self::NumberOwnedElsewhere { number, owner, .. } => {
                 format!(
-                    "phone number {number} already belongs to customer {owner}, who is not in this file"
+                    "phone number {number} is given to customer {customer_id} here and to customer {first_customer_id} on line {first_line}"
+                )
+            }
+            Self::NumberOwnedElsewhere {
+                number,
+                customer_id,
+                owner,
+                ..
+            } => {
+                format!(
+                    "phone number {number} already belongs to customer {owner}, whom this import leaves as is; customer {customer_id} cannot have it too"
                 )
             }
         }
@@ -85,8 +110,6 @@ pub struct ImportCounts {
     pub phone_numbers: u64,
 }
 
-/// How many conflicts of each kind are reported at most.
-const CONFLICT_LIMIT: i64 = 1000;
 /// Rows per multi-row INSERT on SQLite (5 parameters each, well under SQLite's 32766).
 const SQLITE_ROWS_PER_INSERT: usize = 1000;
 
@@ -102,7 +125,11 @@ const INDEX_STAGING: [&str; 5] = [
     "ANALYZE import_customers",
     "ANALYZE import_numbers",
 ];
-const DROP_STAGING: [&str; 2] = ["DROP TABLE import_customers", "DROP TABLE import_numbers"];
+const DROP_STAGING: [&str; 3] = [
+    "DROP TABLE import_customers",
+    "DROP TABLE import_numbers",
+    "DROP TABLE IF EXISTS import_set_aside",
+];
 
 const DUPLICATE_CUSTOMERS: &str = "\
     SELECT s.line, d.first_line, s.customer_id FROM import_customers s \
@@ -110,14 +137,15 @@ const DUPLICATE_CUSTOMERS: &str = "\
       ON d.customer_id = s.customer_id \
     WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
 const DUPLICATE_NUMBERS: &str = "\
-    SELECT s.line, d.first_line, s.e164 FROM import_numbers s \
+    SELECT s.line, d.first_line, s.e164, s.customer_id, f.customer_id FROM import_numbers s \
     JOIN (SELECT e164, MIN(line) AS first_line FROM import_numbers GROUP BY e164 HAVING COUNT(*) > 1) d \
       ON d.e164 = s.e164 \
+    JOIN import_numbers f ON f.e164 = d.e164 AND f.line = d.first_line \
     WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
 /// Numbers already owned by a customer the file does not mention (only a conflict in upsert
 /// mode: replace deletes such customers).
 const NUMBERS_OWNED_ELSEWHERE: &str = "\
-    SELECT n.line, n.e164, p.customer_id FROM import_numbers n JOIN phone_numbers p ON p.e164 = n.e164 \
+    SELECT n.line, n.e164, n.customer_id, p.customer_id FROM import_numbers n JOIN phone_numbers p ON p.e164 = n.e164 \
     WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = p.customer_id) \
     ORDER BY n.line LIMIT $1";
 const COUNTS: &str = "SELECT \
@@ -172,6 +200,8 @@ macro_rules! on_tx {
 /// An import under way: one open transaction with the staged rows.
 pub struct BulkImport {
     tx: BulkTx,
+    /// The staged rows are indexed (once, after the last is staged).
+    indexed: bool,
     /// Told of the commit, so this process's lookups see the import at once.
     store: CustomerStore,
 }
@@ -189,6 +219,7 @@ impl CustomerStore {
         });
         Ok(BulkImport {
             tx,
+            indexed: false,
             store: self.clone(),
         })
     }
@@ -260,24 +291,79 @@ impl BulkImport {
     }
 
     /// Duplicates within the file and, in upsert mode, numbers owned by customers outside it,
-    /// ordered by line.
-    pub async fn conflicts(&mut self, mode: ImportMode) -> Result<Vec<Conflict>, StoreError> {
+    /// ordered by line; at most `limit` of each kind. Call it after the last row is staged.
+    pub async fn conflicts(
+        &mut self,
+        mode: ImportMode,
+        limit: usize,
+    ) -> Result<Vec<Conflict>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut found = Vec::new();
+        let index = !std::mem::replace(&mut self.indexed, true);
         on_tx!(&mut self.tx, conn => {
-            for sql in INDEX_STAGING {
-                sqlx::query(sql).execute(&mut **conn).await?;
+            if index {
+                for sql in INDEX_STAGING {
+                    sqlx::query(sql).execute(&mut **conn).await?;
+                }
             }
-            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(limit).fetch_all(&mut **conn).await?;
             found.extend(rows.into_iter().map(|(line, first, customer_id)| Conflict::DuplicateCustomer { line: line as u64, first_line: first as u64, customer_id }));
-            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
-            found.extend(rows.into_iter().map(|(line, first, number)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number }));
+            let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(limit).fetch_all(&mut **conn).await?;
+            found.extend(rows.into_iter().map(|(line, first, number, customer_id, first_customer_id)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number, customer_id, first_customer_id }));
             if mode == ImportMode::Upsert {
-                let rows: Vec<(i64, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(CONFLICT_LIMIT).fetch_all(&mut **conn).await?;
-                found.extend(rows.into_iter().map(|(line, number, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, owner }));
+                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?;
+                found.extend(rows.into_iter().map(|(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, customer_id, owner }));
             }
         });
         found.sort_by_key(Conflict::line);
         Ok(found)
+    }
+
+    /// Takes the rows of these lines out of the import (rows set aside for a reject file).
+    pub async fn set_aside(&mut self, lines: &[u64]) -> Result<(), StoreError> {
+        let lines: Vec<i64> = lines.iter().map(|&l| l as i64).collect();
+        match &mut self.tx {
+            BulkTx::Postgres(tx) => {
+                for table in ["import_customers", "import_numbers"] {
+                    let sql = format!("DELETE FROM {table} WHERE line = ANY($1)");
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&lines)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            // One scan of each staging table, whatever the number of lines.
+            BulkTx::Sqlite(tx) => {
+                sqlx::query(
+                    "CREATE TEMP TABLE IF NOT EXISTS import_set_aside (line INTEGER PRIMARY KEY)",
+                )
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM import_set_aside")
+                    .execute(&mut **tx)
+                    .await?;
+                for chunk in lines.chunks(SQLITE_ROWS_PER_INSERT) {
+                    let placeholders = vec!["(?)"; chunk.len()].join(", ");
+                    let sql = format!(
+                        "INSERT OR IGNORE INTO import_set_aside (line) VALUES {placeholders}"
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for line in chunk {
+                        query = query.bind(*line);
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+                for table in ["import_customers", "import_numbers"] {
+                    let sql = format!(
+                        "DELETE FROM {table} WHERE line IN (SELECT line FROM import_set_aside)"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Counts what the import changes; unless `dry_run`, applies it and commits.

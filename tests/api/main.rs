@@ -11,5 +11,6 @@ mod errors;
 mod freshness;
 mod genesys;
 mod health;
+mod import;
 mod lookup;
 mod operations;

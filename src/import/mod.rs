@@ -1,6 +1,8 @@
 //! Reading customers from CSV or JSON Lines, one row at a time: each row is validated on its
 //! own and every bad row is reported with its line number and reason. Nothing here writes.
 
+pub mod rejects;
+
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -9,7 +11,7 @@ use std::rc::Rc;
 use std::str::FromStr;
 
 use crate::domain::record::JsonTypes;
-use crate::domain::{CustomerRecord, FieldValue, RecordProblem};
+use crate::domain::{CustomerRecord, FieldValue, NotAPhoneNumber, RecordProblem};
 use crate::normalise::{PhoneNormaliser, Region};
 use crate::store::StagedRow;
 
@@ -135,16 +137,20 @@ struct ColumnPlan {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub line: u64,
+    /// What is wrong, naming the column and the value: "MobilePhone: "+44 20 79": too short for GB".
     pub reason: String,
+    /// The kind of problem without the row's values ("phone number too short"), for counts.
+    pub kind: String,
     /// The rest of the file cannot be read (a bad header, broken encoding).
     pub fatal: bool,
 }
 
 impl RowError {
-    pub fn new(line: u64, reason: String) -> Self {
+    pub fn new(line: u64, kind: impl Into<String>, reason: String) -> Self {
         Self {
             line,
             reason,
+            kind: kind.into(),
             fatal: false,
         }
     }
@@ -153,6 +159,7 @@ impl RowError {
         Self {
             line,
             reason,
+            kind: "unreadable file".into(),
             fatal: true,
         }
     }
@@ -161,6 +168,14 @@ impl RowError {
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+crate::named_values! {
+    /// What an import does with a bad row: refuse the whole file, or set the row aside.
+    pub enum OnInvalid {
+        Abort => "abort",
+        Skip => "skip",
     }
 }
 
@@ -182,6 +197,18 @@ pub struct RowReader<'n> {
     normaliser: &'n PhoneNormaliser,
     /// A header or file error ends the reading after it is reported.
     finished: bool,
+    /// With `keeping_raw_rows`: the last row returned, exactly as the file has it.
+    raw_row: Option<Vec<u8>>,
+}
+
+/// A CSV file's header as read, for a reject file that repeats it.
+#[derive(Clone, Debug, Default)]
+pub struct CsvDialect {
+    /// The header line's bytes (a byte-order mark included), without its line break.
+    pub header: Vec<u8>,
+    pub delimiter: u8,
+    /// The header ended with `\r\n`.
+    pub crlf: bool,
 }
 
 enum Source {
@@ -189,6 +216,7 @@ enum Source {
         reader: csv::Reader<LineCounting<Box<dyn Read>>>,
         plan: Box<ColumnPlan>,
         lines: Rc<RefCell<LineIndex>>,
+        dialect: CsvDialect,
     },
     Jsonl {
         lines: std::io::Split<std::io::BufReader<Box<dyn Read>>>,
@@ -213,6 +241,40 @@ impl<'n> RowReader<'n> {
         normaliser: &'n PhoneNormaliser,
         mapping: &ColumnMapping,
     ) -> Self {
+        Self::build(input, format, normaliser, mapping, false)
+    }
+
+    /// As `with_mapping`, also keeping each row's bytes as read (`raw_row`), for a reject file.
+    pub fn keeping_raw_rows(
+        input: Box<dyn Read>,
+        format: ImportFormat,
+        normaliser: &'n PhoneNormaliser,
+        mapping: &ColumnMapping,
+    ) -> Self {
+        Self::build(input, format, normaliser, mapping, true)
+    }
+
+    /// The row last returned, exactly as read (without its line break); empty unless the
+    /// reader keeps raw rows.
+    pub fn raw_row(&self) -> &[u8] {
+        self.raw_row.as_deref().unwrap_or_default()
+    }
+
+    /// A CSV file's header and delimiter; `None` for JSON Lines or an unreadable header.
+    pub fn csv_dialect(&self) -> Option<&CsvDialect> {
+        match &self.source {
+            Source::Csv { dialect, .. } => Some(dialect),
+            _ => None,
+        }
+    }
+
+    fn build(
+        input: Box<dyn Read>,
+        format: ImportFormat,
+        normaliser: &'n PhoneNormaliser,
+        mapping: &ColumnMapping,
+        keep_raw: bool,
+    ) -> Self {
         let source = match format {
             ImportFormat::Jsonl => Source::Jsonl {
                 lines: std::io::BufReader::new(input).split(b'\n'),
@@ -230,7 +292,10 @@ impl<'n> RowReader<'n> {
                     }
                 };
                 let input = std::io::BufReader::with_capacity(1 << 16, input);
-                let lines = Rc::new(RefCell::new(LineIndex::default()));
+                let lines = Rc::new(RefCell::new(LineIndex {
+                    kept: keep_raw.then(Vec::new),
+                    ..LineIndex::default()
+                }));
                 let counting = LineCounting {
                     inner: Box::new(input) as Box<dyn Read>,
                     lines: Rc::clone(&lines),
@@ -246,11 +311,22 @@ impl<'n> RowReader<'n> {
                     mapped_columns(&mut reader, mapping)
                 };
                 match plan {
-                    Ok(plan) => Source::Csv {
-                        reader,
-                        plan: Box::new(plan),
-                        lines,
-                    },
+                    Ok(plan) => {
+                        let end = reader.position().byte();
+                        let header = lines.borrow().raw(0, end).to_vec();
+                        let dialect = CsvDialect {
+                            // The reader stops after the `\r` of a `\r\n`.
+                            crlf: header.ends_with(b"\r") || header.ends_with(b"\r\n"),
+                            header: trim_line_breaks(&header).to_vec(),
+                            delimiter,
+                        };
+                        Source::Csv {
+                            reader,
+                            plan: Box::new(plan),
+                            lines,
+                            dialect,
+                        }
+                    }
                     Err(error) => Source::HeaderError(error),
                 }
             }
@@ -259,6 +335,7 @@ impl<'n> RowReader<'n> {
             source,
             normaliser,
             finished: false,
+            raw_row: keep_raw.then(Vec::new),
         }
     }
 }
@@ -280,8 +357,11 @@ impl Iterator for RowReader<'_> {
                 reader,
                 plan,
                 lines,
-            } => next_csv(reader, plan, lines, normaliser),
-            Source::Jsonl { lines, line } => next_jsonl(lines, line, normaliser),
+                ..
+            } => next_csv(reader, plan, lines, normaliser, self.raw_row.as_mut()),
+            Source::Jsonl { lines, line } => {
+                next_jsonl(lines, line, normaliser, self.raw_row.as_mut())
+            }
         };
         match item {
             Some(Err(errors)) if errors.iter().any(|e| e.fatal) => {
@@ -298,6 +378,7 @@ fn next_csv(
     plan: &ColumnPlan,
     lines: &Rc<RefCell<LineIndex>>,
     normaliser: &PhoneNormaliser,
+    mut raw_row: Option<&mut Vec<u8>>,
 ) -> Option<RowResult> {
     let mut record = csv::ByteRecord::new();
     loop {
@@ -313,19 +394,25 @@ fn next_csv(
                 )]));
             }
         }
-        let line = record
-            .position()
-            .map_or(line, |p| lines.borrow_mut().line_at(p.byte()));
+        let start = record.position().map(csv::Position::byte);
+        let line = start.map_or(line, |start| lines.borrow_mut().line_at(start));
+        if let Some(raw_row) = raw_row.as_deref_mut() {
+            let end = reader.position().byte();
+            let mut lines = lines.borrow_mut();
+            raw_row.clear();
+            raw_row.extend_from_slice(trim_line_breaks(lines.raw(start.unwrap_or(end), end)));
+            lines.forget_raw_before(end);
+        }
         if record.iter().all(|field| field.trim_ascii().is_empty()) {
             continue; // blank line
         }
         if record.len() != plan.width {
             let reason = format!("expected {} fields, found {}", plan.width, record.len());
-            return Some(Err(vec![RowError {
+            return Some(Err(vec![RowError::new(
                 line,
+                "wrong number of fields",
                 reason,
-                fatal: false,
-            }]));
+            )]));
         }
         // Only the columns read must be UTF-8: a Latin-1 street in a column nobody maps costs
         // nothing, and a Latin-1 name costs its row, not the file.
@@ -335,11 +422,11 @@ fn next_csv(
             .find(|&&p| std::str::from_utf8(record.get(p).unwrap_or_default()).is_err())
         {
             let column = plan.headers.get(*bad).map_or("?", String::as_str);
-            return Some(Err(vec![RowError {
+            return Some(Err(vec![RowError::new(
                 line,
-                reason: format!("{column}: not UTF-8 text (save the file as UTF-8)"),
-                fatal: false,
-            }]));
+                "not UTF-8",
+                format!("{column}: not UTF-8 text (save the file as UTF-8)"),
+            )]));
         }
         let text = |p: usize| -> &str {
             std::str::from_utf8(record.get(p).unwrap_or_default())
@@ -372,11 +459,11 @@ fn next_csv(
         let row_normaliser = match row_normaliser {
             Ok(row_normaliser) => row_normaliser,
             Err(why) => {
-                return Some(Err(vec![RowError {
+                return Some(Err(vec![RowError::new(
                     line,
-                    reason: format!("{}: {why}", column_name(plan, 5)),
-                    fatal: false,
-                }]));
+                    "unknown country",
+                    format!("{}: {why}", column_name(plan, 5)),
+                )]));
             }
         };
         let points = field(2);
@@ -395,7 +482,9 @@ fn next_csv(
             &numbers,
             |raw| row_normaliser.normalise(raw),
         );
-        return Some(stage(line, row));
+        return Some(stage(line, row, |problem| {
+            describe_csv_problem(problem, plan, &phone_text, &row_normaliser)
+        }));
     }
 }
 
@@ -403,14 +492,21 @@ fn next_jsonl(
     lines: &mut std::io::Split<std::io::BufReader<Box<dyn Read>>>,
     line: &mut u64,
     normaliser: &PhoneNormaliser,
+    mut raw_row: Option<&mut Vec<u8>>,
 ) -> Option<RowResult> {
     loop {
         *line += 1;
-        let text = match lines.next()?.map(String::from_utf8) {
+        let bytes = lines.next()?;
+        if let (Some(raw_row), Ok(bytes)) = (raw_row.as_deref_mut(), &bytes) {
+            raw_row.clear();
+            raw_row.extend_from_slice(trim_line_breaks(bytes));
+        }
+        let text = match bytes.map(String::from_utf8) {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => {
                 return Some(Err(vec![RowError::new(
                     *line,
+                    "not UTF-8",
                     "not UTF-8 text (save the file as UTF-8)".into(),
                 )]));
             }
@@ -425,23 +521,21 @@ fn next_jsonl(
         if text.is_empty() {
             continue;
         }
-        let refuse = |reason: String| {
-            Some(Err(vec![RowError {
-                line: *line,
-                reason,
-                fatal: false,
-            }]))
-        };
+        let refuse =
+            |kind: &str, reason: String| Some(Err(vec![RowError::new(*line, kind, reason)]));
         let object = match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(object)) => object,
-            Ok(_) => return refuse("expected a JSON object with customer_id, name, loyalty_points, is_vip, phone_numbers".into()),
-            Err(e) => return refuse(format!("not valid JSON: {e}")),
+            Ok(_) => return refuse("not a JSON object", "expected a JSON object with customer_id, name, loyalty_points, is_vip, phone_numbers".into()),
+            Err(e) => return refuse("not valid JSON", format!("not valid JSON: {e}")),
         };
         if let Some(unknown) = object.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
-            return refuse(format!(
-                "unknown field {unknown:?}; the fields are {}",
-                COLUMNS.join(", ")
-            ));
+            return refuse(
+                "unknown field",
+                format!(
+                    "unknown field {unknown:?}; the fields are {}",
+                    COLUMNS.join(", ")
+                ),
+            );
         }
         let id = object
             .get("customer_id")
@@ -450,22 +544,110 @@ fn next_jsonl(
         let record = CustomerRecord::from_json(id, &object, JsonTypes::Lenient, |raw| {
             normaliser.normalise(raw)
         });
-        return Some(stage(*line, record));
+        return Some(stage(*line, record, RecordProblem::to_string));
     }
 }
 
-fn stage(line: u64, row: Result<CustomerRecord, Vec<RecordProblem>>) -> RowResult {
+fn stage(
+    line: u64,
+    row: Result<CustomerRecord, Vec<RecordProblem>>,
+    describe: impl Fn(&RecordProblem) -> String,
+) -> RowResult {
     row.map(|record| StagedRow { line, record })
-        .map_err(|reasons| {
-            reasons
-                .into_iter()
-                .map(|problem| RowError {
-                    line,
-                    reason: problem.to_string(),
-                    fatal: false,
-                })
+        .map_err(|problems| {
+            problems
+                .iter()
+                .map(|problem| RowError::new(line, problem_kind(problem), describe(problem)))
                 .collect()
         })
+}
+
+/// A problem's kind without the row's values ("phone number too short"), for counts by reason.
+fn problem_kind(problem: &RecordProblem) -> String {
+    use crate::domain::FieldError as F;
+    match problem {
+        RecordProblem::Field(error) => match error {
+            F::Empty { field } => format!("{field} empty"),
+            F::Missing { field } => format!("{field} missing"),
+            F::TooLong { field, .. } => format!("{field} too long"),
+            F::ControlCharacters { field } => format!("{field} has control characters"),
+            F::SurroundingWhiteSpace { field } => format!("{field} has surrounding white space"),
+            F::PointsOutOfRange { .. } | F::PointsNotAWholeNumber { .. } => {
+                "loyalty_points not a whole number in range".into()
+            }
+            F::NotAVipFlag { .. } | F::NotABoolean { .. } => "is_vip not a flag".into(),
+        },
+        RecordProblem::PhoneNumber { why, .. } => {
+            format!("phone number {}", why.code().replace('_', " "))
+        }
+        RecordProblem::NoPhoneNumbers => "no phone number".into(),
+        RecordProblem::UnknownField(_) => "unknown field".into(),
+        RecordProblem::IdMismatch | RecordProblem::NotAnObject => problem.to_string(),
+    }
+}
+
+/// A CSV row's problem in the file's own terms: the column it is in, the value, what is wrong.
+fn describe_csv_problem(
+    problem: &RecordProblem,
+    plan: &ColumnPlan,
+    phone_columns: &[String],
+    normaliser: &PhoneNormaliser,
+) -> String {
+    use crate::domain::FieldError as F;
+    // The field's column, named only when it is not the field's own name.
+    let in_column = |field: usize, text: String| {
+        let column = column_label(plan, field);
+        if column.eq_ignore_ascii_case(MAPPABLE[field]) {
+            text
+        } else {
+            format!("{column}: {text}")
+        }
+    };
+    match problem {
+        RecordProblem::Field(error) => {
+            let field = match error {
+                F::Empty { field }
+                | F::Missing { field }
+                | F::TooLong { field, .. }
+                | F::ControlCharacters { field }
+                | F::SurroundingWhiteSpace { field } => {
+                    MAPPABLE.iter().position(|f| f == field).unwrap_or(0)
+                }
+                F::PointsOutOfRange { .. } | F::PointsNotAWholeNumber { .. } => 2,
+                F::NotAVipFlag { .. } | F::NotABoolean { .. } => 3,
+            };
+            in_column(field, error.to_string())
+        }
+        RecordProblem::PhoneNumber { raw, why } => {
+            let group = phone_columns
+                .iter()
+                .position(|text| text.split(';').any(|n| n.trim() == raw))
+                .unwrap_or(0);
+            let column = plan.fields[4]
+                .get(group)
+                .map(|g| group_label(plan, g))
+                .unwrap_or_else(|| MAPPABLE[4].to_owned());
+            let region = normaliser.region_named_in(raw);
+            let what = match (why, region) {
+                (NotAPhoneNumber::TooShort, Some(region)) => format!("too short for {region}"),
+                (NotAPhoneNumber::TooLong, Some(region)) => format!("too long for {region}"),
+                (NotAPhoneNumber::InvalidLength, Some(region)) => {
+                    format!("not a length {region} numbers have")
+                }
+                (why, _) => why.to_string(),
+            };
+            format!("{column}: {raw:?}: {what}")
+        }
+        RecordProblem::NoPhoneNumbers => format!(
+            "{}: empty: a customer needs at least one phone number",
+            plan.fields[4]
+                .iter()
+                .map(|g| group_label(plan, g))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// The csv crate's line numbers count from before skipped blank lines and the `\n` of a
@@ -478,6 +660,9 @@ struct LineIndex {
     at_line_start: bool,
     /// (offset of the first byte that is not CR or LF, its line), oldest first.
     content_starts: VecDeque<(u64, u64)>,
+    /// When raw rows are kept: the bytes read ahead, the first at offset `kept_from`.
+    kept: Option<Vec<u8>>,
+    kept_from: u64,
 }
 
 impl Default for LineIndex {
@@ -487,12 +672,17 @@ impl Default for LineIndex {
             line: 1,
             at_line_start: true,
             content_starts: VecDeque::new(),
+            kept: None,
+            kept_from: 0,
         }
     }
 }
 
 impl LineIndex {
     fn scan(&mut self, bytes: &[u8]) {
+        if let Some(kept) = &mut self.kept {
+            kept.extend_from_slice(bytes);
+        }
         for &byte in bytes {
             if self.at_line_start && byte != b'\r' && byte != b'\n' {
                 self.content_starts.push_back((self.offset, self.line));
@@ -503,6 +693,34 @@ impl LineIndex {
                 self.at_line_start = true;
             }
             self.offset += 1;
+        }
+    }
+
+    /// The kept bytes from offset `from` up to `to` (empty when not kept).
+    fn raw(&self, from: u64, to: u64) -> &[u8] {
+        let Some(kept) = &self.kept else {
+            return &[];
+        };
+        let at = |offset: u64| {
+            usize::try_from(offset.saturating_sub(self.kept_from))
+                .unwrap_or(usize::MAX)
+                .min(kept.len())
+        };
+        &kept[at(from)..at(to).max(at(from))]
+    }
+
+    /// Rows before `offset` are done with. Dropped in large steps: each drop moves what the
+    /// reader has read ahead to the front.
+    fn forget_raw_before(&mut self, offset: u64) {
+        const STEP: u64 = 1 << 16;
+        if let Some(kept) = &mut self.kept
+            && offset.saturating_sub(self.kept_from) >= STEP
+        {
+            let done = usize::try_from(offset - self.kept_from)
+                .unwrap_or(usize::MAX)
+                .min(kept.len());
+            kept.drain(..done);
+            self.kept_from += done as u64;
         }
     }
 
@@ -549,6 +767,21 @@ fn column_name(plan: &ColumnPlan, field: usize) -> &str {
         .and_then(|group| group.first())
         .and_then(|&position| plan.headers.get(position))
         .map_or(MAPPABLE[field], String::as_str)
+}
+
+/// The header names a field is read from, as the mapping wrote them (`FirstName+LastName`).
+fn column_label(plan: &ColumnPlan, field: usize) -> String {
+    plan.fields[field]
+        .first()
+        .map_or_else(|| MAPPABLE[field].to_owned(), |g| group_label(plan, g))
+}
+
+fn group_label(plan: &ColumnPlan, group: &[usize]) -> String {
+    group
+        .iter()
+        .map(|&p| plan.headers.get(p).map_or("?", String::as_str))
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 impl ColumnPlan {
@@ -609,6 +842,20 @@ fn vip_flag(value: &str, plan: &ColumnPlan) -> String {
         .iter()
         .any(|tier| tier.eq_ignore_ascii_case(value));
     listed.to_string()
+}
+
+/// A row without the line breaks around it (a `\r\n` ending, or a `\n` left from the last one).
+fn trim_line_breaks(bytes: &[u8]) -> &[u8] {
+    let is_break = |b: &u8| *b == b'\r' || *b == b'\n';
+    let start = bytes
+        .iter()
+        .position(|b| !is_break(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_break(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end.max(start)]
 }
 
 /// Reads the input's start until `enough` says so (or it ends, or fails), and gives back a reader
@@ -761,7 +1008,11 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
         .iter()
         .map(|h| h.trim_start_matches('\u{FEFF}').trim().to_ascii_lowercase())
         .collect();
-    if let Some(unknown) = names.iter().find(|n| !COLUMNS.contains(&n.as_str())) {
+    // A reject file's own columns are not the customer's: a corrected reject file imports as is.
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !COLUMNS.contains(&n.as_str()) && !rejects::REJECT_COLUMNS.contains(&n.as_str()))
+    {
         return Err(header_error(format!(
             "unknown column {unknown:?}; the header must be {}",
             COLUMNS.join(",")
@@ -1018,9 +1269,9 @@ mod tests {
             "line 3: name is empty",
             "line 3: loyalty_points must be",
             "line 3: is_vip must be",
-            "line 3: phone number \"123\" is not usable",
+            "line 3: phone_numbers: \"123\": too short for US",
             "line 4: loyalty_points must be",
-            "line 5: phone_numbers is empty",
+            "line 5: phone_numbers: empty",
             "line 6: expected 5 fields, found 3",
         ];
         for wanted in expect {
@@ -1032,6 +1283,131 @@ mod tests {
         assert_eq!(errors.len(), expect.len(), "{text:#?}");
         let good: Vec<u64> = rows.iter().map(|r| r.line).collect();
         assert_eq!(good, [2, 7], "reading goes on past bad rows");
+    }
+
+    /// Every row's line and bytes as `keeping_raw_rows` gives them, read through a pipe that
+    /// hands over `chunk` bytes at a time.
+    fn raw_rows(bytes: &[u8], format: ImportFormat, chunk: usize) -> Vec<(u64, Vec<u8>)> {
+        struct Chunked(std::io::Cursor<Vec<u8>>, usize);
+        impl Read for Chunked {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let end = buf.len().min(self.1);
+                self.0.read(&mut buf[..end])
+            }
+        }
+        let normaliser = PhoneNormaliser::new("US".parse::<Region>().unwrap());
+        let input: Box<dyn Read> = Box::new(Chunked(std::io::Cursor::new(bytes.to_vec()), chunk));
+        let mut reader =
+            RowReader::keeping_raw_rows(input, format, &normaliser, &ColumnMapping::default());
+        let mut rows = Vec::new();
+        while let Some(item) = reader.next() {
+            let line = match item {
+                Ok(row) => row.line,
+                Err(errors) => errors[0].line,
+            };
+            rows.push((line, reader.raw_row().to_vec()));
+        }
+        rows
+    }
+
+    #[test]
+    fn raw_rows_are_the_bytes_of_the_file() {
+        let rows: [&[u8]; 5] = [
+            b"C1,Ann,1,true,+15551234567",
+            b"\"C2\",\"two\r\nlines\",1,true,\"+1 555, 123\"",
+            b"C3,Bad \xff name,1,true,+15551234569",
+            b"  C4 , Di ,2,no,+15551234570  ",
+            b"C5,Ed",
+        ];
+        for ending in [&b"\n"[..], b"\r\n"] {
+            let mut file =
+                b"\xef\xbb\xbfcustomer_id,name,loyalty_points,is_vip,phone_numbers".to_vec();
+            for row in rows {
+                file.extend_from_slice(ending);
+                file.extend_from_slice(ending); // a blank line before each row
+                file.extend_from_slice(row);
+            }
+            file.extend_from_slice(ending);
+            for chunk in [1, 7, 1 << 20] {
+                let read = raw_rows(&file, ImportFormat::Csv, chunk);
+                let want: Vec<(u64, Vec<u8>)> = [3, 5, 8, 10, 12]
+                    .into_iter()
+                    .zip(rows.iter().map(|r| r.to_vec()))
+                    .collect();
+                assert_eq!(read, want, "line ending {ending:?}, chunks of {chunk}");
+            }
+            let normaliser = PhoneNormaliser::new("US".parse::<Region>().unwrap());
+            let input: Box<dyn Read> = Box::new(std::io::Cursor::new(file.clone()));
+            let reader = RowReader::keeping_raw_rows(
+                input,
+                ImportFormat::Csv,
+                &normaliser,
+                &ColumnMapping::default(),
+            );
+            let dialect = reader.csv_dialect().unwrap();
+            assert_eq!(
+                dialect.header,
+                b"\xef\xbb\xbfcustomer_id,name,loyalty_points,is_vip,phone_numbers"
+            );
+            assert_eq!(dialect.crlf, ending == b"\r\n");
+        }
+        // Far more than the window dropped at once, so the dropping is exercised.
+        let mut big = b"customer_id,name,loyalty_points,is_vip,phone_numbers\n".to_vec();
+        for i in 0..5000 {
+            big.extend_from_slice(format!("C{i},Name {i},{i},true,+1555{i:07}\n").as_bytes());
+        }
+        let read = raw_rows(&big, ImportFormat::Csv, 4096);
+        assert_eq!(read.len(), 5000);
+        assert_eq!(read[4321].1, b"C4321,Name 4321,4321,true,+15550004321");
+        let jsonl = b"{\"customer_id\":\"J1\"}\r\n\n{not json\n";
+        let read = raw_rows(jsonl, ImportFormat::Jsonl, 3);
+        assert_eq!(
+            read,
+            [
+                (1, b"{\"customer_id\":\"J1\"}".to_vec()),
+                (3, b"{not json".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn mapped_rows_name_the_column_the_value_and_what_is_wrong() {
+        let (_, errors) = read_mapped(
+            b"Id,Full Name,Phone,MobilePhone,Country,Points\n\
+              A1,Ann,+44 20 79,,GB,1\n\
+              A2,Bo,+1 202 555 0143,01 23,FR,x\n\
+              A3,,,,US,1\n",
+            &[
+                "customer_id=Id",
+                "name=Full Name",
+                "phone_numbers=Phone,MobilePhone",
+                "region=Country",
+                "loyalty_points=Points",
+            ],
+            &[],
+        );
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "line 2: Phone: \"+44 20 79\": too short for GB",
+                "line 3: Points: loyalty_points must be a whole number from 0 to 9007199254740991, not \"x\"",
+                "line 3: MobilePhone: \"01 23\": too short for FR",
+                "line 4: Full Name: name is empty",
+                "line 4: Phone, MobilePhone: empty: a customer needs at least one phone number",
+            ]
+        );
+        let kinds: Vec<&str> = errors.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "phone number too short",
+                "loyalty_points not a whole number in range",
+                "phone number too short",
+                "name empty",
+                "no phone number",
+            ]
+        );
     }
 
     #[test]
