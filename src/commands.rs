@@ -201,6 +201,15 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
              so a row set aside would delete its customer. Fix the rows, or import them with --mode upsert"
         );
     }
+    if let Some(rejects) = &args.rejects
+        && let (Ok(a), Ok(b)) = (rejects.canonicalize(), args.file.canonicalize())
+        && a == b
+    {
+        anyhow::bail!(
+            "--rejects {} is the file being imported: name another file",
+            rejects.display()
+        );
+    }
     let (input, size): (Box<dyn Read>, Option<u64>) = if source == "-" {
         (Box::new(std::io::stdin().lock()), None)
     } else {
@@ -285,14 +294,22 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     progress.finish();
     // Conflicts (duplicates, numbers other customers own) are rows too. In skip mode they are
     // set aside and the check runs again: a customer set aside no longer holds its numbers.
-    let limit = if reject_file.is_some() {
-        usize::MAX
-    } else {
-        MAX_ERRORS_SHOWN
-    };
     let mut conflicts: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    loop {
-        let found = session.conflicts(args.mode, limit).await?;
+    for round in 0.. {
+        // Enough to list them all, or to know there are too many: a file of one number a
+        // million times must not become a million conflicts in memory.
+        let limit = if reject_file.is_some() {
+            let allowed = args.max_invalid.allowed(rows);
+            usize::try_from(allowed.saturating_sub(tally.rows).saturating_add(1))
+                .unwrap_or(usize::MAX)
+        } else {
+            MAX_ERRORS_SHOWN
+        };
+        let found = if round == 0 {
+            session.conflicts(args.mode, limit).await?
+        } else {
+            session.numbers_owned_elsewhere(limit).await?
+        };
         if found.is_empty() {
             break;
         }
@@ -315,10 +332,10 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 .extend(errors.iter().map(|e| e.reason.clone()));
         }
         shown.extend(by_line.into_values().flatten());
-        if !skip {
+        if !skip || args.max_invalid.exceeded(tally.rows, rows) {
             break;
         }
-        let lines: Vec<u64> = conflicts.keys().copied().collect();
+        let lines: Vec<u64> = found.iter().map(|c| c.line()).collect();
         session.set_aside(&lines).await?;
     }
     shown.sort_by_key(|p| p.line);

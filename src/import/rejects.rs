@@ -37,10 +37,19 @@ impl MaxInvalid {
     }
 
     pub fn exceeded(self, invalid: u64, rows: u64) -> bool {
+        invalid > self.allowed(rows)
+    }
+
+    /// The most bad rows allowed among `rows`.
+    pub fn allowed(self, rows: u64) -> u64 {
         match self {
-            Self::Rows(most) => invalid > most,
-            #[allow(clippy::cast_precision_loss)]
-            Self::Percent(most) => invalid as f64 > rows as f64 * most / 100.0,
+            Self::Rows(most) => most,
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
+            Self::Percent(most) => (rows as f64 * most / 100.0).floor() as u64,
         }
     }
 }

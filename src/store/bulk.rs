@@ -319,6 +319,29 @@ impl BulkImport {
         Ok(found)
     }
 
+    /// After rows are set aside: the only conflicts that can newly arise, numbers of a customer
+    /// whose rows were all set aside (so the import no longer changes it) claimed by another row.
+    pub async fn numbers_owned_elsewhere(
+        &mut self,
+        limit: usize,
+    ) -> Result<Vec<Conflict>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<(i64, String, String, String)> = on_tx!(&mut self.tx, conn => {
+            sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere {
+                    line: line as u64,
+                    number,
+                    customer_id,
+                    owner,
+                },
+            )
+            .collect())
+    }
+
     /// Takes the rows of these lines out of the import (rows set aside for a reject file).
     pub async fn set_aside(&mut self, lines: &[u64]) -> Result<(), StoreError> {
         let lines: Vec<i64> = lines.iter().map(|&l| l as i64).collect();
