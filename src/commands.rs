@@ -167,7 +167,7 @@ async fn serve(serve: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn open_store(args: &StoreArgs) -> anyhow::Result<CustomerStore> {
-    let store = CustomerStore::connect(&args.database_url, args.pool_settings()).await?;
+    let store = CustomerStore::connect(&args.url()?, args.pool_settings()).await?;
     store.migrate().await?;
     Ok(store)
 }

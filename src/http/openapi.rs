@@ -352,14 +352,14 @@ struct ApiDoc;
 pub fn document_for(edge: &EdgeSettings) -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let admin = !edge.admin_keys.is_empty();
+    let admin = edge.has_admin_keys();
     doc.paths.paths.retain(|path, _| {
         (admin || !super::routes::ADMIN.contains(&path.as_str()))
             && (edge.docs || !path.starts_with(super::routes::DOCS))
     });
     let components = doc.components.get_or_insert_with(Default::default);
     let mut lookup_schemes = Vec::new();
-    if !edge.api_keys.is_empty() {
+    if edge.has_api_keys() {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -373,7 +373,7 @@ pub fn document_for(edge: &EdgeSettings) -> String {
         );
         lookup_schemes.extend(["api_key", "bearer"]);
     }
-    if !edge.basic_auth.is_empty() {
+    if edge.has_basic_auth() {
         components.add_security_scheme(
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),

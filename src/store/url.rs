@@ -41,6 +41,21 @@ impl DatabaseUrl {
         Ok(Self { url, backend })
     }
 
+    /// The same URL with this password (read from a file, so it never sits in the URL given).
+    pub fn with_password(&self, password: &str) -> Result<Self, StoreError> {
+        let mut url = url::Url::parse(&self.url)
+            .map_err(|_| StoreError::UnsupportedUrl(Self::redact(&self.url)))?;
+        if self.backend != Backend::Postgres || url.username().is_empty() {
+            return Err(StoreError::PasswordWithoutUser(Self::redact(&self.url)));
+        }
+        url.set_password(Some(password))
+            .map_err(|()| StoreError::PasswordWithoutUser(Self::redact(&self.url)))?;
+        Ok(Self {
+            url: url.to_string(),
+            backend: self.backend,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
