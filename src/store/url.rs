@@ -118,6 +118,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_password_from_a_file_goes_into_the_url_and_never_into_its_display() {
+        let url = DatabaseUrl::parse("postgres://lookup@db.internal:5432/customers").unwrap();
+        let with = url.with_password("p@ss/w:rd").unwrap();
+        assert_eq!(
+            with.expose(),
+            "postgres://lookup:p%40ss%2Fw%3Ard@db.internal:5432/customers"
+        );
+        assert!(!with.to_string().contains("p%40ss") && with.to_string().contains("REDACTED"));
+        for without_user in ["postgres://db.internal/customers", "sqlite://./data/x.db"] {
+            let err = DatabaseUrl::parse(without_user)
+                .unwrap()
+                .with_password("secret")
+                .unwrap_err();
+            assert!(matches!(err, StoreError::PasswordWithoutUser(_)), "{err}");
+        }
+    }
+
+    #[test]
     fn selects_the_backend_by_scheme() {
         assert_eq!(
             DatabaseUrl::parse("sqlite://./data/x.db")

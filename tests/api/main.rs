@@ -13,3 +13,4 @@ mod genesys;
 mod health;
 mod lookup;
 mod operations;
+mod zero_trust;
