@@ -16,7 +16,7 @@ use ipnet::IpNet;
 
 use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
-use crate::genesys::ActionAuth;
+use crate::genesys::{ActionAuth, ClientCertificateAuthority};
 use crate::http::{
     ApiKey, BasicCredential, ClientCertMode, EdgeSettings, RequestLimits, parse_network,
 };
@@ -395,6 +395,10 @@ pub struct ExportActionArgs {
     /// Mark the action secure, so Genesys keeps its inputs and outputs out of logs and the UI.
     #[arg(long)]
     pub secure: bool,
+
+    /// The service requires Genesys Cloud's client certificate (--client-ca): genesys (the region's Genesys Cloud CA) or digicert, as selected on the integration. The Terraform module carries it; with --auth none the certificate is the only credential.
+    #[arg(long, value_parser = one_of::<ClientCertificateAuthority>(&ClientCertificateAuthority::NAMES))]
+    pub client_certificate: Option<ClientCertificateAuthority>,
 
     /// json (to import in Admin > Integrations > Actions), terraform (the genesyscloud_integration_action resource; with --out, the whole module: credential, integration, action and flow) or archy (the inbound call flow, for `archy publish`).
     #[arg(long, default_value = "json", value_parser = one_of::<ExportFormat>(&ExportFormat::NAMES))]

@@ -605,3 +605,52 @@ async fn a_database_password_file_needs_a_postgres_url_with_a_user_and_is_never_
         assert!(!stderr.contains("Pg-S3cret"), "{stderr}");
     }
 }
+
+#[test]
+fn the_terraform_export_carries_the_client_certificate_authority_when_asked() {
+    let export = |client_certificate: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = binary();
+        command
+            .args(["export-action", "--url", "https://lookup.example.com"])
+            .args(["--auth", "none", "--format", "terraform", "--out"])
+            .arg(dir.path());
+        if let Some(authority) = client_certificate {
+            command.args(["--client-certificate", authority]);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success());
+        let read = |name: &str| {
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            let _: hcl::Body =
+                hcl::from_str(&text).unwrap_or_else(|e| panic!("invalid HCL: {e}\n{text}"));
+            text
+        };
+        let files = [read("variables.tf"), read("main.tf"), read("outputs.tf")];
+        (files, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let ([variables, main, outputs], stderr) = export(Some("digicert"));
+    assert!(
+        variables.contains("variable \"client_certificate_authority\"")
+            && variables.contains("default     = \"DigiCert\""),
+        "{variables}"
+    );
+    assert!(
+        outputs.contains("output \"client_certificate_authority\""),
+        "{outputs}"
+    );
+    assert!(
+        main.contains("select DigiCert as the client certificate authority"),
+        "{main}"
+    );
+    assert!(
+        stderr.contains("--client-ca") && !stderr.contains("warning"),
+        "{stderr}"
+    );
+
+    let ([variables, main, outputs], stderr) = export(None);
+    for text in [&variables, &main, &outputs] {
+        assert!(!text.contains("client_certificate"), "{text}");
+    }
+    assert!(!stderr.contains("--client-ca"), "{stderr}");
+}
