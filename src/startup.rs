@@ -74,8 +74,9 @@ pub struct ServeSettings {
 pub enum StartupError {
     #[error(
         "refusing to serve customer data on {0} without credentials: anyone who reaches it could look up \
-         any number. Set --api-key KEY (LOOKUP_API_KEYS) or --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH), \
-         or pass --allow-unauthenticated if something in front of it authenticates callers"
+         any number. Set --api-key KEY (LOOKUP_API_KEYS), --api-key-file PATH, --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH) \
+         or --client-ca FILE (Genesys Cloud's client certificate), or pass --allow-unauthenticated if something in front \
+         of it authenticates callers"
     )]
     Unguarded(SocketAddr),
     #[error(
