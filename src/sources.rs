@@ -72,8 +72,9 @@ pub fn permission_warning(path: &Path) -> Option<String> {
     })
 }
 
-/// Every entry of a secret file, one a line (blank lines and `#` comments skipped), each parsed
-/// by `parse`; the first line that does not parse fails the whole file.
+/// Every entry of a secret file, one a line (blank lines and lines starting with `#` skipped;
+/// a `#` elsewhere may be part of a secret), each parsed by `parse`; the first line that does not
+/// parse fails the whole file.
 pub fn secret_entries<T>(
     path: &Path,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -82,10 +83,29 @@ pub fn secret_entries<T>(
         tracing::warn!("{warning}");
     }
     let text = read_text(path)?;
+    entries(&text, path, skip_comment_line, parse)
+}
+
+fn skip_comment_line(line: &str) -> &str {
+    if line.starts_with('#') { "" } else { line }
+}
+
+/// A network holds no `#`: a comment may follow one on its line.
+fn strip_trailing_comment(line: &str) -> &str {
+    line.split('#').next().unwrap_or_default()
+}
+
+/// The entries of `text`, one a line, after `uncomment` and trimming; empty lines skipped.
+fn entries<T>(
+    text: &str,
+    path: &Path,
+    uncomment: fn(&str) -> &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, SourceError> {
     let mut entries = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        let line = uncomment(line.trim()).trim();
+        if line.is_empty() {
             continue;
         }
         entries.push(parse(line).map_err(|reason| SourceError::Line {
@@ -168,34 +188,18 @@ pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, SourceError> {
             }
             networks
         } else {
-            let networks = list_entries(&text, path, crate::http::parse_network)?;
+            let networks = entries(
+                &text,
+                path,
+                strip_trailing_comment,
+                crate::http::parse_network,
+            )?;
             if networks.is_empty() {
                 return Err(content_error("no network in it".into()));
             }
             networks
         };
     Ok(dedup(networks))
-}
-
-/// Lines of a non-secret list file, like `secret_entries` but without the permission check.
-fn list_entries<T>(
-    text: &str,
-    path: &Path,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, SourceError> {
-    let mut entries = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or_default().trim();
-        if line.is_empty() {
-            continue;
-        }
-        entries.push(parse(line).map_err(|reason| SourceError::Line {
-            path: path.display().to_string(),
-            line: index + 1,
-            reason,
-        })?);
-    }
-    Ok(entries)
 }
 
 /// The networks, each once, smallest address first (the order they are logged in).

@@ -222,32 +222,32 @@ impl ClientCertificateCounts {
     }
 
     fn refused(&self, reason: Refusal) -> u64 {
-        let index = match reason {
-            Refusal::NoCertificate => {
+        match Self::slot(reason) {
+            Some(slot) => self.refused[slot].load(Ordering::Relaxed),
+            None => {
                 let presented = self.presented.load(Ordering::Relaxed);
-                return self
-                    .messages
+                self.messages
                     .load(Ordering::Relaxed)
-                    .saturating_sub(presented);
+                    .saturating_sub(presented)
             }
-            Refusal::Untrusted => 0,
-            Refusal::NameMismatch => 1,
-            Refusal::Expired => 2,
-            Refusal::Invalid => 3,
-        };
-        self.refused[index].load(Ordering::Relaxed)
+        }
     }
 
     fn count(&self, reason: Refusal) {
-        let index = match reason {
-            // Counted as the difference above.
-            Refusal::NoCertificate => return,
-            Refusal::Untrusted => 0,
-            Refusal::NameMismatch => 1,
-            Refusal::Expired => 2,
-            Refusal::Invalid => 3,
-        };
-        self.refused[index].fetch_add(1, Ordering::Relaxed);
+        if let Some(slot) = Self::slot(reason) {
+            self.refused[slot].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Where a reason is counted; a missing certificate is the difference described above.
+    fn slot(reason: Refusal) -> Option<usize> {
+        match reason {
+            Refusal::NoCertificate => None,
+            Refusal::Untrusted => Some(0),
+            Refusal::NameMismatch => Some(1),
+            Refusal::Expired => Some(2),
+            Refusal::Invalid => Some(3),
+        }
     }
 }
 
