@@ -476,7 +476,9 @@ impl ClientCertVerifier for ClientCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.chain().verify_tls12_signature(message, cert, dss)
+        self.chain()
+            .verify_tls12_signature(message, cert, dss)
+            .map_err(|error| self.refuse(Refusal::Invalid, cert, error))
     }
 
     fn verify_tls13_signature(
@@ -485,7 +487,10 @@ impl ClientCertVerifier for ClientCertificates {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.chain().verify_tls13_signature(message, cert, dss)
+        // A certificate the client cannot sign for (not its key): refused like a bad one.
+        self.chain()
+            .verify_tls13_signature(message, cert, dss)
+            .map_err(|error| self.refuse(Refusal::Invalid, cert, error))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -654,3 +654,16 @@ fn the_terraform_export_carries_the_client_certificate_authority_when_asked() {
     }
     assert!(!stderr.contains("--client-ca"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sighup_never_stops_the_service_even_with_nothing_to_reload() {
+    let (_folder, mut server) = crate::helpers::serve_demo(&[], &[]);
+    server.wait_for_log("listening on");
+    hang_up(&server);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.is_running(), "SIGHUP ended the process");
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
