@@ -417,4 +417,40 @@ mod tests {
         );
         assert!(guarded["paths"]["/healthz"]["get"]["security"].is_null());
     }
+
+    /// Mutual TLS appears as the `mutualTLS` scheme: an alternative to a key in optional mode,
+    /// part of every alternative in required mode.
+    #[test]
+    fn the_documents_security_has_the_client_certificate_as_configured() {
+        let key = ApiKey::parse("a-lookup-key-of-some-length").expect("a key");
+        let security = |mode, api_keys: Vec<ApiKey>| {
+            let edge = EdgeSettings {
+                api_keys,
+                client_certificates: Some(mode),
+                ..EdgeSettings::default()
+            };
+            let document: serde_json::Value =
+                serde_json::from_str(&openapi::document_for(&edge)).unwrap();
+            assert_eq!(
+                document["components"]["securitySchemes"]["mutual_tls"]["type"],
+                "mutualTLS"
+            );
+            document["paths"]["/api/v1/lookup"]["get"]["security"].clone()
+        };
+        assert_eq!(
+            security(ClientCertMode::Optional, vec![key.clone()]),
+            serde_json::json!([{"mutual_tls": []}, {"api_key": []}, {"bearer": []}])
+        );
+        assert_eq!(
+            security(ClientCertMode::Required, vec![key]),
+            serde_json::json!([
+                {"mutual_tls": [], "api_key": []},
+                {"mutual_tls": [], "bearer": []}
+            ])
+        );
+        assert_eq!(
+            security(ClientCertMode::Required, Vec::new()),
+            serde_json::json!([{"mutual_tls": []}])
+        );
+    }
 }
