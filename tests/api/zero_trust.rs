@@ -667,3 +667,67 @@ async fn sighup_never_stops_the_service_even_with_nothing_to_reload() {
         .unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_file_admits_nobody() {
+    let files = tempfile::tempdir().unwrap();
+    let (basic, admin) = (files.path().join("basic"), files.path().join("admin"));
+    std::fs::write(
+        &basic,
+        "# Genesys Basic Auth credential\ngenesys:first-password\n",
+    )
+    .unwrap();
+    std::fs::write(&admin, format!("{KEY_ONE}\n")).unwrap();
+    let (_folder, mut server) = crate::helpers::serve_demo(
+        &[],
+        &[
+            "--basic-auth-file",
+            basic.to_str().unwrap(),
+            "--admin-key-file",
+            admin.to_str().unwrap(),
+        ],
+    );
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let lookup = |password: &'static str| {
+        client
+            .get(format!("{base}{LOOKUP}"))
+            .basic_auth("genesys", Some(password))
+            .send()
+    };
+    let customer = |key: &'static str| {
+        client
+            .get(format!("{base}/api/v1/customers/CUST-001"))
+            .header("X-API-Key", key)
+            .send()
+    };
+    assert_eq!(lookup("first-password").await.unwrap().status(), 200);
+    assert_eq!(customer(KEY_ONE).await.unwrap().status(), 200);
+    assert_eq!(customer(KEY_TWO).await.unwrap().status(), 401);
+
+    std::fs::write(&basic, "genesys:second-password\n").unwrap();
+    std::fs::write(&admin, format!("{KEY_TWO}\n")).unwrap();
+    hang_up(&server);
+    server.wait_for_log("basic_auth_file reloaded");
+    server.wait_for_log("admin_key_file reloaded");
+    assert_eq!(lookup("first-password").await.unwrap().status(), 401);
+    assert_eq!(lookup("second-password").await.unwrap().status(), 200);
+    assert_eq!(customer(KEY_ONE).await.unwrap().status(), 401);
+    assert_eq!(customer(KEY_TWO).await.unwrap().status(), 200);
+
+    // Emptied files: nobody is admitted, not everybody.
+    std::fs::write(&basic, "# all revoked\n").unwrap();
+    std::fs::write(&admin, "").unwrap();
+    hang_up(&server);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lookup("second-password").await.unwrap().status() != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "the emptied file was not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let anonymous = client.get(format!("{base}{LOOKUP}")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(customer(KEY_TWO).await.unwrap().status(), 401);
+}
