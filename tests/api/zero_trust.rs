@@ -386,21 +386,29 @@ async fn sighup_swaps_ca_bundles_and_key_files_under_load_and_a_bad_file_keeps_t
     }
     files.write("client-ca.pem", &format!("{}{}", a.pem(), b.pem()));
     files.write("keys", &format!("{KEY_ONE}\n{KEY_TWO}\n"));
-    for _ in 0..6 {
+    // SIGHUP again and again for as long as the load runs.
+    let mut hangups = 0;
+    while !load.iter().all(|task| task.is_finished()) {
         hang_up(&server);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        hangups += 1;
+        tokio::time::sleep(Duration::from_millis(40)).await;
     }
+    assert!(
+        hangups >= 3,
+        "the load ended before the reloads ({hangups})"
+    );
     let mut failures = Vec::new();
     for task in load {
         failures.extend(task.await.unwrap());
     }
     assert!(
         failures.is_empty(),
-        "{} of 320 requests failed: {:?}",
+        "{} of 320 requests failed across {hangups} reloads: {:?}",
         failures.len(),
         &failures[..failures.len().min(3)]
     );
-    wait_for_reloads(&address, &files, &cert_b, "api_key_file", "ok", 6.0).await;
+    let hangups = f64::from(hangups);
+    wait_for_reloads(&address, &files, &cert_b, "api_key_file", "ok", hangups).await;
 
     // The new entries work at once; then the old ones are removed and stop at once.
     let with_two = [("X-API-Key", KEY_TWO)];
@@ -409,8 +417,16 @@ async fn sighup_swaps_ca_bundles_and_key_files_under_load_and_a_bad_file_keeps_t
     files.write("client-ca.pem", &b.pem());
     files.write("keys", &format!("{KEY_TWO}\n"));
     hang_up(&server);
-    wait_for_reloads(&address, &files, &cert_b, "client_ca", "ok", 7.0).await;
-    wait_for_reloads(&address, &files, &cert_b, "api_key_file", "ok", 7.0).await;
+    wait_for_reloads(&address, &files, &cert_b, "client_ca", "ok", hangups + 1.0).await;
+    wait_for_reloads(
+        &address,
+        &files,
+        &cert_b,
+        "api_key_file",
+        "ok",
+        hangups + 1.0,
+    )
+    .await;
     let old_key = exchange(
         &address,
         &files.cert,
