@@ -266,7 +266,7 @@ impl Application {
                             &client_ca.bundle,
                             client_ca.names.clone(),
                             client_ca.mode == ClientCertMode::Required,
-                            client_certificate_counts,
+                            Arc::clone(&client_certificate_counts),
                         )?);
                         tracing::info!(
                             mode = %client_ca.mode,
@@ -274,6 +274,11 @@ impl Application {
                             "mutual TLS: client certificates checked against --client-ca (SIGHUP reloads it)"
                         );
                         reloadables.client_ca = Some(Arc::clone(&clients));
+                        if client_ca.mode == ClientCertMode::Required {
+                            crate::tls::log_missing_certificates(Arc::clone(
+                                &client_certificate_counts,
+                            ));
+                        }
                         Some(clients)
                     }
                     None => None,

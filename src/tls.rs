@@ -251,6 +251,31 @@ impl ClientCertificateCounts {
     }
 }
 
+/// How often handshakes refused for want of a certificate are summed up in the log: rustls ends
+/// them before any of this code sees the connection, so they are logged as a count, which also
+/// keeps a scanner from flooding the log.
+const MISSING_CERTIFICATE_REPORT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Logs, every few seconds, how many handshakes were refused without a client certificate.
+pub fn log_missing_certificates(counts: Arc<ClientCertificateCounts>) {
+    tokio::spawn(async move {
+        let mut reported = 0;
+        let mut every = tokio::time::interval(MISSING_CERTIFICATE_REPORT);
+        loop {
+            every.tick().await;
+            let refused = counts.refused(Refusal::NoCertificate);
+            if refused > reported {
+                tracing::warn!(
+                    reason = Refusal::NoCertificate.name(),
+                    refused = refused - reported,
+                    "client certificate refused: handshakes without one since the last report"
+                );
+                reported = refused;
+            }
+        }
+    });
+}
+
 /// A name a client certificate must carry (`--client-cert-name`): exact, or `*.domain` for
 /// exactly one label more than `domain`. Compared without regard to case.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -459,6 +459,11 @@ async fn sighup_swaps_ca_bundles_and_key_files_under_load_and_a_bad_file_keeps_t
     wait_for_reloads(&address, &files, &cert_b, "client_ca", "error", 1.0).await;
     let still = exchange(&address, &files.cert, Some(&cert_b), &with_two, LOOKUP).await;
     assert!(matches!(still, Ok((200, _))), "{still:?}");
+    // A handshake without a certificate is refused, counted, and summed up in the log.
+    let none = exchange(&address, &files.cert, None, &with_two, LOOKUP).await;
+    assert!(none.is_err(), "{none:?}");
+    let summary = server.wait_for_log("handshakes without one");
+    assert!(summary.contains("refused=1"), "{summary}");
     let line = server.wait_for_log("api_key_file NOT reloaded");
     assert!(line.contains("line 2"), "{line}");
     server.wait_for_log("client CA bundle NOT reloaded");
