@@ -55,6 +55,7 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| crate::lookup::action_timeout_seconds(args.store_timeout)),
         secure: args.secure,
         unknown: args.unknown.answer(),
+        client_certificate: args.client_certificate,
     };
     let flow = FlowSpec {
         name: args.flow_name.clone(),
@@ -66,13 +67,16 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         action: &spec,
         flow: &flow,
     };
+    if let Some(authority) = args.client_certificate {
+        eprintln!("{}", authority.setup_note());
+    }
     match (args.format, &args.out) {
         (ExportFormat::Json, None) => {
-            credential_note(args.auth);
+            credential_note(args.auth, args.client_certificate.is_some());
             println!("{}", serde_json::to_string_pretty(&spec.to_json())?);
         }
         (ExportFormat::Terraform, None) => {
-            credential_note(args.auth);
+            credential_note(args.auth, args.client_certificate.is_some());
             print!("{}", spec.to_terraform());
         }
         (ExportFormat::Archy, None) => print!("{}", kit.archy_flow(FlowValues::Literal)),
@@ -97,7 +101,7 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What the admin sets up by hand for an action exported alone.
-fn credential_note(auth: ActionAuth) {
+fn credential_note(auth: ActionAuth, client_certificate: bool) {
     match auth {
         ActionAuth::ApiKey => eprintln!(
             "In the Web Services Data Actions integration, set Credentials to type \"User Defined\" with a field \
@@ -106,6 +110,10 @@ fn credential_note(auth: ActionAuth) {
         ActionAuth::Basic => eprintln!(
             "In the Web Services Data Actions integration, set Credentials to type \"Basic Auth\" with a user and \
              password from the service's --basic-auth; Genesys Cloud adds the Authorization header itself."
+        ),
+        ActionAuth::None if client_certificate => eprintln!(
+            "The action sends no key: Genesys Cloud's client certificate is its credential, so the service \
+             must run with --client-ca and --client-cert-mode required."
         ),
         ActionAuth::None => eprintln!(
             "warning: the action sends no credentials; the service must run with --allow-unauthenticated behind \
@@ -169,7 +177,7 @@ async fn serve(serve: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn open_store(args: &StoreArgs) -> anyhow::Result<CustomerStore> {
-    let store = CustomerStore::connect(&args.database_url, args.pool_settings()).await?;
+    let store = CustomerStore::connect(&args.url()?, args.pool_settings()).await?;
     store.migrate().await?;
     Ok(store)
 }

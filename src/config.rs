@@ -9,21 +9,25 @@ use std::time::Duration;
 
 use bytesize::ByteSize;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 
 use ipnet::IpNet;
 
 use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
-use crate::genesys::ActionAuth;
-use crate::http::{ApiKey, BasicCredential, EdgeSettings, RequestLimits, parse_network};
+use crate::genesys::{ActionAuth, ClientCertificateAuthority};
+use crate::http::{
+    ApiKey, BasicCredential, ClientCertMode, EdgeSettings, RequestLimits, parse_network,
+};
 use crate::import::rejects::MaxInvalid;
 use crate::import::{ColumnMapping, ImportFormat, OnInvalid};
 use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
-use crate::startup::{ServeSettings, TlsFiles};
+use crate::startup::{ClientCaSettings, ServeSettings, TlsFiles};
 use crate::store::{DatabaseUrl, ImportMode, PoolSettings};
 use crate::telemetry::LogFormat;
+use crate::tls::CertificateName;
 
 /// A flag that takes one of `names`, parsed into `T` (which knows nothing of the command line).
 fn one_of<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
@@ -31,6 +35,45 @@ where
     T: FromStr<Err = String> + Clone + Send + Sync + 'static,
 {
     PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}
+
+/// A secret's parser whose refusal never quotes the value (clap's own message would:
+/// "invalid value '<the secret>' for '--api-key'"): the reason and the option's name only.
+#[derive(Clone)]
+struct Secret<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Secret<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let option = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(|| "a secret".to_owned(), |long| format!("--{long}"));
+        let refuse = |kind, reason: String| {
+            clap::Error::raw(
+                kind,
+                format!("{option}: {reason} (the value given is not shown)\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse(ErrorKind::InvalidUtf8, "not UTF-8".into()))?;
+        (self.0)(text).map_err(|reason| refuse(ErrorKind::ValueValidation, reason))
+    }
+}
+
+fn database_url(raw: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(raw).map_err(|e| e.to_string())
+}
+
+fn certificate_name(raw: &str) -> Result<CertificateName, String> {
+    CertificateName::parse(raw).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Parser)]
@@ -93,9 +136,14 @@ pub struct StoreArgs {
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://./data/customers.db",
-        value_parser = |raw: &str| DatabaseUrl::parse(raw)
+        value_parser = Secret(database_url),
+        hide_env_values = true
     )]
     pub database_url: DatabaseUrl,
+
+    /// File whose first line is the Postgres password, put into the URL (which then names the user but no password); read at start.
+    #[arg(long, env = "LOOKUP_DATABASE_PASSWORD_FILE")]
+    pub database_password_file: Option<PathBuf>,
 
     /// Most database connections this process opens.
     #[arg(long, env = "LOOKUP_DB_MAX_CONNECTIONS", default_value_t = 10)]
@@ -107,6 +155,16 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The database URL, with the password from `--database-password-file` when given.
+    pub fn url(&self) -> Result<DatabaseUrl, crate::startup::StartupError> {
+        Ok(match &self.database_password_file {
+            Some(path) => self
+                .database_url
+                .with_password(&crate::sources::single_secret(path)?)?,
+            None => self.database_url.clone(),
+        })
+    }
+
     /// The pool for a command that makes one store call at a time.
     pub fn pool_settings(&self) -> PoolSettings {
         PoolSettings {
@@ -149,7 +207,7 @@ pub struct ServeArgs {
     pub region: RegionArgs,
 
     /// Postgres only: where this instance listens for committed changes, when DATABASE_URL goes through a pooler that cannot carry LISTEN (PgBouncer in transaction mode); default: DATABASE_URL.
-    #[arg(long, env = "LOOKUP_LISTEN_DATABASE_URL", value_parser = |raw: &str| DatabaseUrl::parse(raw), help_heading = "Store")]
+    #[arg(long, env = "LOOKUP_LISTEN_DATABASE_URL", value_parser = Secret(database_url), hide_env_values = true, help_heading = "Store")]
     pub listen_database_url: Option<DatabaseUrl>,
 
     /// Postgres only: lookup batches each HTTP worker keeps in flight at once (1 to 8); lookups that arrive meanwhile wait and go together in the next batch.
@@ -233,17 +291,41 @@ pub struct EdgeArgs {
     #[arg(long, env = "LOOKUP_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// Mutual TLS: PEM bundle of the CAs client certificates must chain to (for Genesys Cloud, your region's data actions CA, or DigiCert's); re-read on SIGHUP. Needs --tls-cert.
+    #[arg(long, env = "LOOKUP_CLIENT_CA", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+
+    /// With --client-ca: a DNS name the client certificate must carry as a subject alternative name, exact or `*.domain` (one label); repeatable. Default: any name.
+    #[arg(long = "client-cert-name", env = "LOOKUP_CLIENT_CERT_NAMES", value_delimiter = ',', value_parser = certificate_name, requires = "client_ca")]
+    pub client_cert_names: Vec<CertificateName>,
+
+    /// With --client-ca: required (the handshake fails without a valid client certificate; configured keys are needed as well) or optional (a valid certificate admits a lookup by itself; without one, a key or password is needed).
+    #[arg(long, env = "LOOKUP_CLIENT_CERT_MODE", default_value = "required", value_parser = one_of::<ClientCertMode>(&ClientCertMode::NAMES))]
+    pub client_cert_mode: ClientCertMode,
+
     /// Accepted API key, sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`; repeat to rotate. `sha256:<hex>` gives the key's SHA-256 instead of the key.
-    #[arg(long = "api-key", env = "LOOKUP_API_KEYS", value_delimiter = ',', value_parser = ApiKey::parse, hide_env_values = true)]
+    #[arg(long = "api-key", env = "LOOKUP_API_KEYS", value_delimiter = ',', value_parser = Secret(ApiKey::parse), hide_env_values = true)]
     pub api_keys: Vec<ApiKey>,
 
+    /// File of accepted API keys, one a line (or `sha256:<hex>`; blank lines and lines starting with # ignored); re-read on SIGHUP. Adds to --api-key.
+    #[arg(long, env = "LOOKUP_API_KEYS_FILE")]
+    pub api_key_file: Option<PathBuf>,
+
     /// Accepted HTTP Basic credential `user:password` (or `user:sha256:<hex>`); repeatable.
-    #[arg(long = "basic-auth", env = "LOOKUP_BASIC_AUTH", value_delimiter = ',', value_parser = BasicCredential::parse, hide_env_values = true)]
+    #[arg(long = "basic-auth", env = "LOOKUP_BASIC_AUTH", value_delimiter = ',', value_parser = Secret(BasicCredential::parse), hide_env_values = true)]
     pub basic_auth: Vec<BasicCredential>,
 
+    /// File of accepted Basic credentials, `user:password` one a line (# comments allowed); re-read on SIGHUP. Adds to --basic-auth.
+    #[arg(long, env = "LOOKUP_BASIC_AUTH_FILE")]
+    pub basic_auth_file: Option<PathBuf>,
+
     /// Turns on the admin API (/api/v1/customers) for this key, sent like an API key; repeatable. Lookup credentials do not open it. `sha256:<hex>` accepted.
-    #[arg(long = "admin-key", env = "LOOKUP_ADMIN_KEYS", value_delimiter = ',', value_parser = ApiKey::parse, hide_env_values = true)]
+    #[arg(long = "admin-key", env = "LOOKUP_ADMIN_KEYS", value_delimiter = ',', value_parser = Secret(ApiKey::parse), hide_env_values = true)]
     pub admin_keys: Vec<ApiKey>,
+
+    /// File of admin keys, one a line (# comments allowed); re-read on SIGHUP. Adds to --admin-key and turns the admin API on.
+    #[arg(long, env = "LOOKUP_ADMIN_KEYS_FILE")]
+    pub admin_key_file: Option<PathBuf>,
 
     /// Serve lookups without credentials on a non-loopback address (only behind something that authenticates).
     #[arg(long, env = "LOOKUP_ALLOW_UNAUTHENTICATED")]
@@ -256,6 +338,10 @@ pub struct EdgeArgs {
     /// Only clients in this network may call the API (e.g. Genesys Cloud's egress ranges); repeatable. Default: any.
     #[arg(long = "allow-cidr", env = "LOOKUP_ALLOW_CIDRS", value_delimiter = ',', value_parser = parse_network)]
     pub allow_cidrs: Vec<IpNet>,
+
+    /// File of allowed networks: one IP or CIDR a line, or the JSON of Genesys Cloud's GET /api/v2/ipranges (its data-actions ranges are kept); re-read on SIGHUP. Adds to --allow-cidr.
+    #[arg(long, env = "LOOKUP_ALLOW_CIDR_FILE")]
+    pub allow_cidr_file: Option<PathBuf>,
 
     /// Proxy (IP or CIDR) whose X-Forwarded-For / Forwarded headers name the real client; repeatable. Default: none, headers ignored.
     #[arg(long = "trusted-proxy", env = "LOOKUP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
@@ -310,6 +396,10 @@ pub struct ExportActionArgs {
     /// Mark the action secure, so Genesys keeps its inputs and outputs out of logs and the UI.
     #[arg(long)]
     pub secure: bool,
+
+    /// The service requires Genesys Cloud's client certificate (--client-ca): genesys (the region's Genesys Cloud CA) or digicert, as selected on the integration. The Terraform module carries it; with --auth none the certificate is the only credential.
+    #[arg(long, value_parser = one_of::<ClientCertificateAuthority>(&ClientCertificateAuthority::NAMES))]
+    pub client_certificate: Option<ClientCertificateAuthority>,
 
     /// json (to import in Admin > Integrations > Actions), terraform (the genesyscloud_integration_action resource; with --out, the whole module: credential, integration, action and flow) or archy (the inbound call flow, for `archy publish`).
     #[arg(long, default_value = "json", value_parser = one_of::<ExportFormat>(&ExportFormat::NAMES))]
@@ -525,6 +615,7 @@ impl ServeArgs {
         let edge = &self.edge;
         ServeSettings {
             database_url: self.store.database_url.clone(),
+            database_password_file: self.store.database_password_file.clone(),
             listen_database_url: self.listen_database_url.clone(),
             pool: PoolSettings {
                 max_connections: self.store.db_max_connections,
@@ -551,9 +642,14 @@ impl ServeArgs {
             },
             edge: EdgeSettings {
                 api_keys: edge.api_keys.clone(),
+                api_key_file: edge.api_key_file.clone(),
                 basic_auth: edge.basic_auth.clone(),
+                basic_auth_file: edge.basic_auth_file.clone(),
                 admin_keys: edge.admin_keys.clone(),
+                admin_key_file: edge.admin_key_file.clone(),
                 allowed_networks: edge.allow_cidrs.clone(),
+                allow_cidr_file: edge.allow_cidr_file.clone(),
+                client_certificates: edge.client_ca.as_ref().map(|_| edge.client_cert_mode),
                 trusted_proxies: edge.trusted_proxies.clone(),
                 rate_limit: edge.rate_limit,
                 metrics_need_credentials: self.metrics_auth,
@@ -572,6 +668,11 @@ impl ServeArgs {
                 }),
                 _ => None,
             },
+            client_ca: edge.client_ca.as_ref().map(|bundle| ClientCaSettings {
+                bundle: bundle.clone(),
+                names: edge.client_cert_names.clone(),
+                mode: edge.client_cert_mode,
+            }),
         }
     }
 }

@@ -17,6 +17,8 @@ pub mod http;
 pub mod import;
 pub mod lookup;
 pub mod normalise;
+pub mod reload;
+pub mod sources;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

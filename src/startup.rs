@@ -11,7 +11,10 @@ use actix_web::HttpServer;
 use actix_web::dev::Server;
 
 use crate::cache::CacheSettings;
-use crate::http::{EdgeSettings, HttpServices, RequestLimits};
+use crate::http::{
+    ClientCertMode, EdgeSettings, HttpServices, RequestLimits, ServicesError,
+    VerifiedClientCertificate,
+};
 use crate::lookup::{Lookup, LookupPolicy};
 use crate::normalise::{PhoneNormaliser, Region};
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
@@ -26,10 +29,21 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Mutual TLS: the CA bundle client certificates must chain to, and the names they must carry.
+#[derive(Clone, Debug)]
+pub struct ClientCaSettings {
+    pub bundle: PathBuf,
+    /// Empty: any name.
+    pub names: Vec<crate::tls::CertificateName>,
+    pub mode: ClientCertMode,
+}
+
 /// Everything `serve` is told, typed.
 #[derive(Clone, Debug)]
 pub struct ServeSettings {
     pub database_url: DatabaseUrl,
+    /// A file whose first line is the database password, put into `database_url` at start.
+    pub database_password_file: Option<PathBuf>,
     /// Where to listen for committed changes, if not `database_url` (Postgres behind a pooler).
     pub listen_database_url: Option<DatabaseUrl>,
     pub pool: PoolSettings,
@@ -51,6 +65,8 @@ pub struct ServeSettings {
     /// Most connections open at once, across all workers.
     pub max_connections: usize,
     pub tls: Option<TlsFiles>,
+    /// Mutual TLS (needs `tls`).
+    pub client_ca: Option<ClientCaSettings>,
 }
 
 /// Why the service did not start.
@@ -58,14 +74,24 @@ pub struct ServeSettings {
 pub enum StartupError {
     #[error(
         "refusing to serve customer data on {0} without credentials: anyone who reaches it could look up \
-         any number. Set --api-key KEY (LOOKUP_API_KEYS) or --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH), \
-         or pass --allow-unauthenticated if something in front of it authenticates callers"
+         any number. Set --api-key KEY (LOOKUP_API_KEYS), --api-key-file PATH, --basic-auth USER:PASSWORD (LOOKUP_BASIC_AUTH) \
+         or --client-ca FILE (Genesys Cloud's client certificate), or pass --allow-unauthenticated if something in front \
+         of it authenticates callers"
     )]
     Unguarded(SocketAddr),
+    #[error(
+        "--client-cert-mode optional admits connections without a client certificate, which then need a key: \
+         set --api-key, --api-key-file, --basic-auth or --basic-auth-file, or use --client-cert-mode required"
+    )]
+    OptionalCertificateWithoutCredentials,
+    #[error("--client-ca needs HTTPS: set --tls-cert and --tls-key")]
+    ClientCaWithoutTls,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot set up the metrics: {0}")]
-    Metrics(#[from] prometheus::Error),
+    #[error(transparent)]
+    Services(#[from] ServicesError),
+    #[error("the database password file: {0}")]
+    DatabasePassword(#[from] crate::sources::SourceError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -90,8 +116,14 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
         "number parser warmed up"
     );
 
-    let store =
-        connect_with_retry(&settings.database_url, settings.pool, settings.fail_fast).await?;
+    let database_url = match &settings.database_password_file {
+        Some(path) => settings
+            .database_url
+            .with_password(&crate::sources::single_secret(path)?)?,
+        None => settings.database_url.clone(),
+    };
+    // The listener connects with the same password unless it has its own URL.
+    let store = connect_with_retry(&database_url, settings.pool, settings.fail_fast).await?;
     if settings.migrate {
         store.migrate().await?;
     }
@@ -125,7 +157,15 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
 
 /// A public bind needs credentials, or the operator's word that something in front checks them.
 fn check_guarded(settings: &ServeSettings) -> Result<(), StartupError> {
-    if settings.edge.has_credentials() {
+    if let Some(client_ca) = &settings.client_ca {
+        if settings.tls.is_none() {
+            return Err(StartupError::ClientCaWithoutTls);
+        }
+        if client_ca.mode == ClientCertMode::Optional && !settings.edge.has_credentials() {
+            return Err(StartupError::OptionalCertificateWithoutCredentials);
+        }
+    }
+    if settings.edge.is_guarded() {
         return Ok(());
     }
     if settings.bind.ip().is_loopback() {
@@ -180,6 +220,13 @@ impl Application {
         log_configuration(settings, workers);
         let services = prepare(settings).await?;
         let store = services.store().clone();
+        let mut reloadables = crate::reload::Reloadables {
+            certificate: None,
+            client_ca: None,
+            edge: services.live_edge(),
+            metrics: services.reload_metrics(),
+        };
+        let client_certificate_counts = services.client_certificate_counts();
 
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Listen {
             address: settings.bind,
@@ -191,7 +238,14 @@ impl Application {
         };
         let address = listener.local_addr().map_err(listen_error)?;
         services.forget_idle_clients_periodically();
-        let server = HttpServer::new(move || services.clone().app())
+        let server = HttpServer::new(move || services.clone().app());
+        // Only with mutual TLS: which connections came with a verified client certificate.
+        let server = if settings.client_ca.is_some() {
+            server.on_connect(note_client_certificate)
+        } else {
+            server
+        };
+        let server = server
             .workers(workers)
             // Per worker in actix; the setting is for the whole process.
             .max_connections(settings.max_connections.div_ceil(workers).max(1))
@@ -205,8 +259,31 @@ impl Application {
                     &files.key,
                 )?);
                 tracing::info!(fingerprint = %certificate.fingerprint(), "TLS certificate loaded (SIGHUP reloads it)");
-                crate::tls::reload_on_sighup(Arc::clone(&certificate))?;
-                let config = crate::tls::server_config(certificate)?;
+                reloadables.certificate = Some(Arc::clone(&certificate));
+                let clients = match &settings.client_ca {
+                    Some(client_ca) => {
+                        let clients = Arc::new(crate::tls::ClientCertificates::load(
+                            &client_ca.bundle,
+                            client_ca.names.clone(),
+                            client_ca.mode == ClientCertMode::Required,
+                            Arc::clone(&client_certificate_counts),
+                        )?);
+                        tracing::info!(
+                            mode = %client_ca.mode,
+                            names = ?client_ca.names,
+                            "mutual TLS: client certificates checked against --client-ca (SIGHUP reloads it)"
+                        );
+                        reloadables.client_ca = Some(Arc::clone(&clients));
+                        if client_ca.mode == ClientCertMode::Required {
+                            crate::tls::log_missing_certificates(Arc::clone(
+                                &client_certificate_counts,
+                            ));
+                        }
+                        Some(clients)
+                    }
+                    None => None,
+                };
+                let config = crate::tls::server_config(certificate, clients)?;
                 let server = server
                     .listen_rustls_0_23(listener, config)
                     .map_err(listen_error)?;
@@ -214,6 +291,7 @@ impl Application {
             }
             None => (server.listen(listener).map_err(listen_error)?, "http"),
         };
+        reloadables.reload_on_sighup()?;
         let server = server.run();
         tracing::info!(address = %address, "listening on {scheme}://{address}");
         Ok(Self {
@@ -236,6 +314,21 @@ impl Application {
     }
 }
 
+/// Marks a connection whose TLS handshake verified a client certificate (rustls refuses a
+/// certificate it cannot verify, so one that is there was verified).
+fn note_client_certificate(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    type Tls = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    if let Some(tls) = connection.downcast_ref::<Tls>() {
+        let (_, session) = tls.get_ref();
+        if session
+            .peer_certificates()
+            .is_some_and(|chain| !chain.is_empty())
+        {
+            data.insert(VerifiedClientCertificate);
+        }
+    }
+}
+
 fn log_configuration(settings: &ServeSettings, workers: usize) {
     let edge = &settings.edge;
     tracing::info!(
@@ -251,8 +344,13 @@ fn log_configuration(settings: &ServeSettings, workers: usize) {
         unknown_status = %settings.policy.unknown_status,
         unknown_answer = %serde_json::to_string(&settings.policy.unknown_answer).unwrap_or_default(),
         tls = settings.tls.is_some(),
+        client_ca = settings.client_ca.as_ref().map(|c| c.mode.name()),
         api_keys = edge.api_keys.len(),
+        api_key_file = ?edge.api_key_file,
         basic_auth_users = edge.basic_auth.len(),
+        basic_auth_file = ?edge.basic_auth_file,
+        admin_key_file = ?edge.admin_key_file,
+        allow_cidr_file = ?edge.allow_cidr_file,
         rate_limit = edge.rate_limit,
         allow_cidrs = ?edge.allowed_networks,
         trusted_proxies = ?edge.trusted_proxies,

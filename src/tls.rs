@@ -1,16 +1,21 @@
 //! Native HTTPS with rustls (TLS 1.2 and 1.3 only), a certificate that can be replaced without
 //! downtime (SIGHUP re-reads the files; new connections get the new certificate, a bad file keeps
-//! the old one), and self-signed certificates for local testing.
+//! the old one), mutual TLS against a CA bundle that reloads the same way, and self-signed
+//! certificates for local testing.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -24,6 +29,10 @@ pub enum TlsError {
         key: String,
         reason: String,
     },
+    #[error("cannot read the client CA bundle {path}: {reason}")]
+    ClientCa { path: String, reason: String },
+    #[error("--client-cert-name {0:?} is not a DNS name or a *. wildcard of one")]
+    ClientCertName(String),
     #[error("cannot set up TLS: {0}")]
     Config(#[from] rustls::Error),
     #[error("cannot generate a certificate: {0}")]
@@ -125,34 +134,393 @@ fn fingerprint_of(key: &CertifiedKey) -> String {
         .join(":")
 }
 
-/// TLS 1.2 and 1.3 only, HTTP/1.1, the certificate from `certificate`.
+/// TLS 1.2 and 1.3 only, HTTP/1.1, the certificate from `certificate`; client certificates
+/// checked by `clients` when given, and not even asked for otherwise.
 pub fn server_config(
     certificate: Arc<ReloadableCertificate>,
+    clients: Option<Arc<ClientCertificates>>,
 ) -> Result<rustls::ServerConfig, TlsError> {
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_no_client_auth()
-        .with_cert_resolver(certificate);
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?;
+    let builder = match clients {
+        Some(clients) => builder.with_client_cert_verifier(clients),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(certificate);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
-/// Re-reads the certificate on every SIGHUP, for the life of the process.
-pub fn reload_on_sighup(certificate: Arc<ReloadableCertificate>) -> std::io::Result<()> {
-    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+/// Why a client certificate was refused, as counted in /metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NoCertificate,
+    Untrusted,
+    NameMismatch,
+    Expired,
+    Invalid,
+}
+
+impl Refusal {
+    pub const ALL: [Self; 5] = [
+        Self::NoCertificate,
+        Self::Untrusted,
+        Self::NameMismatch,
+        Self::Expired,
+        Self::Invalid,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoCertificate => "no_certificate",
+            Self::Untrusted => "untrusted",
+            Self::NameMismatch => "name_mismatch",
+            Self::Expired => "expired",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    fn of(error: &rustls::Error) -> Self {
+        match error {
+            rustls::Error::InvalidCertificate(e) => match e {
+                CertificateError::UnknownIssuer => Self::Untrusted,
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                    Self::Expired
+                }
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => Self::NameMismatch,
+                _ => Self::Invalid,
+            },
+            rustls::Error::NoCertificatesPresented => Self::NoCertificate,
+            _ => Self::Invalid,
+        }
+    }
+}
+
+/// Handshakes' client certificates, counted where rustls consults the verifier: every
+/// Certificate message a client sends, and every one that held a certificate. A message without
+/// one is a refusal when certificates are required, so those are the difference.
+#[derive(Debug, Default)]
+pub struct ClientCertificateCounts {
+    messages: AtomicU64,
+    presented: AtomicU64,
+    refused: [AtomicU64; 4],
+}
+
+impl ClientCertificateCounts {
+    /// Whether mutual TLS has seen a handshake (before that, /metrics shows no refusals).
+    pub fn has_handshakes(&self) -> bool {
+        self.messages.load(Ordering::Relaxed) > 0
+    }
+
+    /// Refusals so far, by reason.
+    pub fn refusals(&self) -> Vec<(Refusal, u64)> {
+        Refusal::ALL
+            .iter()
+            .map(|&reason| (reason, self.refused(reason)))
+            .collect()
+    }
+
+    fn refused(&self, reason: Refusal) -> u64 {
+        match Self::slot(reason) {
+            Some(slot) => self.refused[slot].load(Ordering::Relaxed),
+            None => {
+                let presented = self.presented.load(Ordering::Relaxed);
+                self.messages
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(presented)
+            }
+        }
+    }
+
+    fn count(&self, reason: Refusal) {
+        if let Some(slot) = Self::slot(reason) {
+            self.refused[slot].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Where a reason is counted; a missing certificate is the difference described above.
+    fn slot(reason: Refusal) -> Option<usize> {
+        match reason {
+            Refusal::NoCertificate => None,
+            Refusal::Untrusted => Some(0),
+            Refusal::NameMismatch => Some(1),
+            Refusal::Expired => Some(2),
+            Refusal::Invalid => Some(3),
+        }
+    }
+}
+
+/// How often handshakes refused for want of a certificate are summed up in the log: rustls ends
+/// them before any of this code sees the connection, so they are logged as a count, which also
+/// keeps a scanner from flooding the log.
+const MISSING_CERTIFICATE_REPORT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Logs, every few seconds, how many handshakes were refused without a client certificate.
+pub fn log_missing_certificates(counts: Arc<ClientCertificateCounts>) {
     tokio::spawn(async move {
-        while hangups.recv().await.is_some() {
-            match certificate.reload() {
-                Ok(fingerprint) => {
-                    tracing::info!(%fingerprint, "TLS certificate reloaded; new connections use it")
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, fingerprint = %certificate.fingerprint(), "TLS certificate NOT reloaded; keeping the one in use")
-                }
+        let mut reported = 0;
+        let mut every = tokio::time::interval(MISSING_CERTIFICATE_REPORT);
+        loop {
+            every.tick().await;
+            let refused = counts.refused(Refusal::NoCertificate);
+            if refused > reported {
+                tracing::warn!(
+                    reason = Refusal::NoCertificate.name(),
+                    refused = refused - reported,
+                    "client certificate refused: handshakes without one since the last report"
+                );
+                reported = refused;
             }
         }
     });
-    Ok(())
+}
+
+/// A name a client certificate must carry (`--client-cert-name`): exact, or `*.domain` for
+/// exactly one label more than `domain`. Compared without regard to case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateName(String);
+
+impl CertificateName {
+    pub fn parse(raw: &str) -> Result<Self, TlsError> {
+        let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+        let exact = name.strip_prefix("*.").unwrap_or(&name);
+        let valid = !exact.is_empty()
+            && exact.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if valid {
+            Ok(Self(name))
+        } else {
+            Err(TlsError::ClientCertName(raw.to_owned()))
+        }
+    }
+
+    fn admits(&self, dns_name: &str) -> bool {
+        let dns_name = dns_name.trim_end_matches('.').to_ascii_lowercase();
+        match self.0.strip_prefix("*.") {
+            Some(domain) => dns_name
+                .split_once('.')
+                .is_some_and(|(label, rest)| !label.is_empty() && label != "*" && rest == domain),
+            None => dns_name == self.0,
+        }
+    }
+}
+
+/// Mutual TLS: client certificates must chain to the CA bundle (`--client-ca`, re-read on
+/// SIGHUP) and, when names are configured, carry one of them as a DNS subject alternative name.
+/// Refusals are logged (subject and issuer only) and counted by reason.
+pub struct ClientCertificates {
+    ca_path: PathBuf,
+    names: Vec<CertificateName>,
+    mandatory: bool,
+    chain: RwLock<Arc<dyn ClientCertVerifier>>,
+    counts: Arc<ClientCertificateCounts>,
+}
+
+impl fmt::Debug for ClientCertificates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificates")
+            .field("ca_path", &self.ca_path)
+            .field("names", &self.names)
+            .field("mandatory", &self.mandatory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCertificates {
+    pub fn load(
+        ca_path: &Path,
+        names: Vec<CertificateName>,
+        mandatory: bool,
+        counts: Arc<ClientCertificateCounts>,
+    ) -> Result<Self, TlsError> {
+        let (chain, _) = chain_verifier(ca_path, mandatory)?;
+        Ok(Self {
+            ca_path: ca_path.to_owned(),
+            names,
+            mandatory,
+            chain: RwLock::new(chain),
+            counts,
+        })
+    }
+
+    /// Re-reads the CA bundle; on any error the one in use stays. Says how many CAs it holds.
+    pub fn reload(&self) -> Result<String, TlsError> {
+        let (chain, authorities) = chain_verifier(&self.ca_path, self.mandatory)?;
+        *self
+            .chain
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = chain;
+        Ok(format!("{authorities} CA certificates"))
+    }
+
+    fn chain(&self) -> Arc<dyn ClientCertVerifier> {
+        Arc::clone(
+            &self
+                .chain
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// The certificate's DNS names include a configured name (any, when none is configured).
+    fn has_configured_name(&self, end_entity: &CertificateDer<'_>) -> bool {
+        if self.names.is_empty() {
+            return true;
+        }
+        dns_names(end_entity)
+            .iter()
+            .any(|dns_name| self.names.iter().any(|name| name.admits(dns_name)))
+    }
+
+    fn refuse(
+        &self,
+        reason: Refusal,
+        end_entity: &CertificateDer<'_>,
+        error: rustls::Error,
+    ) -> rustls::Error {
+        self.counts.count(reason);
+        let (subject, issuer) = subject_and_issuer(end_entity);
+        tracing::warn!(reason = reason.name(), %subject, %issuer, error = %error, "client certificate refused");
+        error
+    }
+}
+
+/// A verifier for the CA bundle at `path`, and how many CA certificates it holds.
+fn chain_verifier(
+    path: &Path,
+    mandatory: bool,
+) -> Result<(Arc<dyn ClientCertVerifier>, usize), TlsError> {
+    let ca_error = |reason: String| TlsError::ClientCa {
+        path: path.display().to_string(),
+        reason,
+    };
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| ca_error(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ca_error(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(ca_error("no PEM certificate in it".into()));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in certificates {
+        roots
+            .add(certificate)
+            .map_err(|e| ca_error(format!("a certificate in it is not a usable CA: {e}")))?;
+    }
+    let authorities = roots.len();
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+    let builder = if mandatory {
+        builder
+    } else {
+        builder.allow_unauthenticated()
+    };
+    let verifier = builder.build().map_err(|e| ca_error(e.to_string()))?;
+    Ok((verifier, authorities))
+}
+
+/// The DNS subject alternative names of a certificate (none if it cannot be read).
+fn dns_names(certificate: &CertificateDer<'_>) -> Vec<String> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let Ok((_, parsed)) = X509Certificate::from_der(certificate.as_ref()) else {
+        return Vec::new();
+    };
+    let Ok(Some(names)) = parsed.subject_alternative_name() else {
+        return Vec::new();
+    };
+    names
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns_name) => Some((*dns_name).to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// For the log: who the certificate names and who signed it, nothing else of it.
+fn subject_and_issuer(certificate: &CertificateDer<'_>) -> (String, String) {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    match X509Certificate::from_der(certificate.as_ref()) {
+        Ok((_, parsed)) => (parsed.subject().to_string(), parsed.issuer().to_string()),
+        Err(_) => ("(unreadable)".into(), "(unreadable)".into()),
+    }
+}
+
+impl ClientCertVerifier for ClientCertificates {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    /// rustls asks this once for every Certificate message a client sends, with or without a
+    /// certificate in it: the count of messages (when a missing certificate is a refusal).
+    fn client_auth_mandatory(&self) -> bool {
+        if self.mandatory {
+            self.counts.messages.fetch_add(1, Ordering::Relaxed);
+        }
+        self.mandatory
+    }
+
+    /// No hints: the bundle can change under a handshake, and an empty list lets the client
+    /// offer whichever certificate it has (Genesys has one per region).
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if self.mandatory {
+            self.counts.presented.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(error) = self
+            .chain()
+            .verify_client_cert(end_entity, intermediates, now)
+        {
+            return Err(self.refuse(Refusal::of(&error), end_entity, error));
+        }
+        if !self.has_configured_name(end_entity) {
+            let error = rustls::Error::InvalidCertificate(CertificateError::NotValidForName);
+            return Err(self.refuse(Refusal::NameMismatch, end_entity, error));
+        }
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain()
+            .verify_tls12_signature(message, cert, dss)
+            .map_err(|error| self.refuse(Refusal::Invalid, cert, error))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // A certificate the client cannot sign for (not its key): refused like a bad one.
+        self.chain()
+            .verify_tls13_signature(message, cert, dss)
+            .map_err(|error| self.refuse(Refusal::Invalid, cert, error))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.chain().supported_verify_schemes()
+    }
 }
 
 /// A self-signed certificate and its private key (PEM) for the given DNS names and IPs.
@@ -188,6 +556,37 @@ mod tests {
         std::fs::write(&cert, "not a certificate").unwrap();
         assert!(matches!(loaded.reload(), Err(TlsError::Certificate { .. })));
         assert_eq!(loaded.fingerprint(), in_use);
+    }
+
+    #[test]
+    fn certificate_names_are_exact_or_one_label_wildcards() {
+        let exact = CertificateName::parse("DataActions.prod.us-east-1.mypurecloud.com").unwrap();
+        assert!(exact.admits("dataactions.prod.us-east-1.mypurecloud.com"));
+        assert!(!exact.admits("x.dataactions.prod.us-east-1.mypurecloud.com"));
+        let wildcard = CertificateName::parse("*.mypurecloud.com").unwrap();
+        assert!(wildcard.admits("dataactions.mypurecloud.com"));
+        assert!(!wildcard.admits("mypurecloud.com"));
+        assert!(!wildcard.admits("a.b.mypurecloud.com"));
+        assert!(!wildcard.admits("*.mypurecloud.com"));
+        assert!(!wildcard.admits("evilmypurecloud.com"));
+        for bad in ["", "*.", "a..b", "*.*.x", "a b"] {
+            assert!(CertificateName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_ca_bundle_is_refused_and_the_one_in_use_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let (cert, _) = self_signed(&["ca.test".into()]).unwrap();
+        std::fs::write(&ca, &cert).unwrap();
+        let counts = Arc::new(ClientCertificateCounts::default());
+        let clients = ClientCertificates::load(&ca, Vec::new(), true, counts).unwrap();
+        assert_eq!(clients.reload().unwrap(), "1 CA certificates");
+        let in_use = Arc::as_ptr(&clients.chain());
+        std::fs::write(&ca, "no certificate here").unwrap();
+        assert!(matches!(clients.reload(), Err(TlsError::ClientCa { .. })));
+        assert!(std::ptr::addr_eq(Arc::as_ptr(&clients.chain()), in_use));
     }
 
     #[test]

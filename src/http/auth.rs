@@ -111,10 +111,6 @@ impl Credentials {
         Self { api_keys, basic }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.api_keys.is_empty() && self.basic.is_empty()
-    }
-
     /// Whether the request carries a configured credential.
     pub fn admit(&self, headers: &HeaderMap) -> bool {
         let mut admitted = subtle::Choice::from(0);

@@ -3,30 +3,37 @@
 //! `/readyz`, `/openapi.json` and (unless `--metrics-auth`) `/metrics` need no credential and no
 //! allowed network (load balancers and scrapers call them), but do count against the rate.
 
+use std::sync::Arc;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use ipnet::IpNet;
 
-use super::ApiError;
-use super::auth::Credentials;
 use super::client_addr::{self, ClientAddr};
+use super::live::LiveEdge;
 use super::rate_limit::ClientRateLimit;
 use super::routes;
+use super::{ApiError, VerifiedClientCertificate};
 
 pub struct EdgePolicy {
-    pub credentials: Credentials,
-    /// Empty: every network may connect.
-    pub allowed_networks: Vec<IpNet>,
+    /// The credentials and networks in force (SIGHUP replaces them).
+    pub live: Arc<LiveEdge>,
+    /// Lookup keys or passwords are configured; an empty set then admits nobody.
+    pub lookup_needs_credentials: bool,
+    /// The admin API is on and takes admin keys only.
+    pub admin_needs_credentials: bool,
+    /// An allowlist is configured; otherwise every network may connect.
+    pub restrict_networks: bool,
+    /// `--client-cert-mode optional`: a verified client certificate admits a lookup by itself.
+    pub certificate_admits: bool,
     pub trusted_proxies: Vec<IpNet>,
     pub rate_limit: Option<ClientRateLimit>,
     /// The `WWW-Authenticate` challenge for the configured kinds of credential.
     pub challenge: String,
     /// `--metrics-auth`: /metrics is guarded like the API instead of open like the probes.
     pub metrics_need_credentials: bool,
-    /// Keys for the admin API; empty when it is off (its routes then do not exist).
-    pub admin_credentials: Credentials,
 }
 
 impl EdgePolicy {
@@ -43,8 +50,8 @@ impl EdgePolicy {
                 || path.starts_with("/docs/")
         };
         if !probe
-            && !self.allowed_networks.is_empty()
-            && !client_addr::contains(&self.allowed_networks, client.0)
+            && self.restrict_networks
+            && !client_addr::contains(&self.live.networks.load(), client.0)
         {
             return Err(ApiError::ForbiddenNetwork);
         }
@@ -57,8 +64,8 @@ impl EdgePolicy {
         }
         // The admin API takes admin keys only: lookup credentials must not change customers.
         let admin = path.starts_with(routes::CUSTOMERS) || path == routes::EXPLAIN;
-        if admin && !self.admin_credentials.is_empty() {
-            return if self.admin_credentials.admit(req.headers()) {
+        if admin && self.admin_needs_credentials {
+            return if self.live.admin.load().admit(req.headers()) {
                 Ok(())
             } else {
                 Err(ApiError::Unauthorized {
@@ -66,7 +73,11 @@ impl EdgePolicy {
                 })
             };
         }
-        if !probe && !self.credentials.is_empty() && !self.credentials.admit(req.headers()) {
+        // With `--client-cert-mode optional`, a verified client certificate stands for a key.
+        let certified =
+            self.certificate_admits && req.conn_data::<VerifiedClientCertificate>().is_some();
+        let needs_key = !probe && self.lookup_needs_credentials && !certified;
+        if needs_key && !self.live.lookup.load().admit(req.headers()) {
             return Err(ApiError::Unauthorized {
                 challenge: self.challenge.clone(),
             });

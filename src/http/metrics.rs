@@ -22,6 +22,9 @@ pub struct Metrics {
     change_listener_up: IntGaugeVec,
     cache_invalidations: IntCounterVec,
     change_listener_losses: IntCounter,
+    reloads: ReloadMetrics,
+    client_certificates: std::sync::Arc<crate::tls::ClientCertificateCounts>,
+    client_certificate_refusals: IntCounterVec,
     /// One scrape at a time: the counters that catch up at a scrape must not catch up twice.
     rendering: std::sync::Mutex<()>,
 }
@@ -109,6 +112,32 @@ impl Metrics {
         registry.register(Box::new(change_listener_up.clone()))?;
         registry.register(Box::new(cache_invalidations.clone()))?;
         registry.register(Box::new(change_listener_losses.clone()))?;
+        let reloads = ReloadMetrics {
+            attempts: IntCounterVec::new(
+                Opts::new(
+                    "config_reloads_total",
+                    "Re-reads of a file on SIGHUP, by source (tls_certificate, client_ca, api_key_file, basic_auth_file, admin_key_file, allow_cidr_file) and result (ok, error)",
+                ),
+                &["source", "result"],
+            )?,
+            failing: IntGaugeVec::new(
+                Opts::new(
+                    "config_reload_failing",
+                    "1 while a source's last re-read failed (the previous content stays in force), 0 once one succeeds",
+                ),
+                &["source"],
+            )?,
+        };
+        registry.register(Box::new(reloads.attempts.clone()))?;
+        registry.register(Box::new(reloads.failing.clone()))?;
+        let client_certificate_refusals = IntCounterVec::new(
+            Opts::new(
+                "tls_client_certificate_refusals_total",
+                "TLS handshakes refused for their client certificate, by reason: no_certificate, untrusted, name_mismatch, expired, invalid",
+            ),
+            &["reason"],
+        )?;
+        registry.register(Box::new(client_certificate_refusals.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -121,6 +150,9 @@ impl Metrics {
             change_listener_up,
             cache_invalidations,
             change_listener_losses,
+            reloads,
+            client_certificates: Default::default(),
+            client_certificate_refusals,
             rendering: std::sync::Mutex::new(()),
         })
     }
@@ -152,6 +184,14 @@ impl Metrics {
             AnswerSource::Store => self.cache_misses.inc(),
             AnswerSource::NoNumber => {}
         }
+    }
+
+    pub fn reload_metrics(&self) -> ReloadMetrics {
+        self.reloads.clone()
+    }
+
+    pub fn client_certificate_counts(&self) -> std::sync::Arc<crate::tls::ClientCertificateCounts> {
+        std::sync::Arc::clone(&self.client_certificates)
     }
 
     pub fn count_store_error(&self) {
@@ -187,6 +227,16 @@ impl Metrics {
             freshness.caches_cleared(),
         );
         catch_up(&self.change_listener_losses, freshness.listener_losses());
+        if self.client_certificates.has_handshakes() {
+            for (reason, count) in self.client_certificates.refusals() {
+                catch_up(
+                    &self
+                        .client_certificate_refusals
+                        .with_label_values(&[reason.name()]),
+                    count,
+                );
+            }
+        }
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
         Ok(String::from_utf8_lossy(&text).into_owned())
@@ -202,5 +252,27 @@ pub async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) ->
             tracing::error!(error = %e, "cannot encode metrics");
             HttpResponse::InternalServerError().finish()
         }
+    }
+}
+
+/// What the reloads report: attempts by source and result, and which sources are failing.
+#[derive(Clone)]
+pub struct ReloadMetrics {
+    attempts: IntCounterVec,
+    failing: IntGaugeVec,
+}
+
+impl ReloadMetrics {
+    pub fn record(&self, source: &str, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.attempts.with_label_values(&[source, result]).inc();
+        self.failing
+            .with_label_values(&[source])
+            .set(i64::from(!ok));
+    }
+
+    /// A source in use, not failing: so dashboards see it before its first reload.
+    pub fn track(&self, source: &str) {
+        self.failing.with_label_values(&[source]).set(0);
     }
 }

@@ -10,6 +10,7 @@ mod edge;
 mod error;
 mod explain;
 mod health;
+mod live;
 mod lookup;
 mod metrics;
 mod openapi;
@@ -17,6 +18,7 @@ mod rate_limit;
 mod request_log;
 pub mod routes;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,14 +28,15 @@ use actix_web::http::Method;
 use actix_web::{App, HttpResponse, Route, middleware, web};
 use ipnet::IpNet;
 
-use self::auth::Credentials;
 pub use self::auth::{ApiKey, BasicCredential};
 pub use self::client_addr::parse_network;
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 pub use self::explain::explanation_json;
+pub use self::live::{EdgeSource, LiveEdge};
 /// The lookup body reader, for the fuzz target.
 pub use self::lookup::caller_id_from_json;
+pub use self::metrics::ReloadMetrics;
 use self::rate_limit::ClientRateLimit;
 use crate::lookup::Lookup;
 use crate::store::CustomerStore;
@@ -55,15 +58,37 @@ pub struct RequestLimits {
     pub request_timeout: Duration,
 }
 
+crate::named_values! {
+    /// With `--client-ca`: whether every connection must present a client certificate.
+    pub enum ClientCertMode {
+        /// The handshake fails without a verified certificate; configured keys are needed too.
+        Required => "required",
+        /// A verified certificate admits a lookup by itself; without one a key is needed.
+        Optional => "optional",
+    }
+}
+
+/// A connection whose client certificate the TLS layer verified (set per connection).
+#[derive(Clone, Copy, Debug)]
+pub struct VerifiedClientCertificate;
+
 /// Who may call, from where, and how often.
 #[derive(Clone, Debug, Default)]
 pub struct EdgeSettings {
     pub api_keys: Vec<ApiKey>,
+    /// More API keys, one a line, re-read on SIGHUP.
+    pub api_key_file: Option<PathBuf>,
     pub basic_auth: Vec<BasicCredential>,
+    pub basic_auth_file: Option<PathBuf>,
     /// Keys for the admin API; none leaves it off (its routes then do not exist).
     pub admin_keys: Vec<ApiKey>,
-    /// Empty: every network may connect.
+    pub admin_key_file: Option<PathBuf>,
+    /// Empty (and no file): every network may connect.
     pub allowed_networks: Vec<IpNet>,
+    /// More networks, or Genesys Cloud's ipranges JSON, re-read on SIGHUP.
+    pub allow_cidr_file: Option<PathBuf>,
+    /// Mutual TLS, when `--client-ca` is given.
+    pub client_certificates: Option<ClientCertMode>,
     pub trusted_proxies: Vec<IpNet>,
     /// Requests per second per client; 0 is no limit.
     pub rate_limit: u32,
@@ -74,29 +99,61 @@ pub struct EdgeSettings {
 }
 
 impl EdgeSettings {
-    /// Whether lookups need a credential.
-    pub fn has_credentials(&self) -> bool {
-        !self.api_keys.is_empty() || !self.basic_auth.is_empty()
+    /// API keys are configured (by flag or file): lookups take them.
+    pub fn has_api_keys(&self) -> bool {
+        !self.api_keys.is_empty() || self.api_key_file.is_some()
     }
 
-    fn policy(&self) -> EdgePolicy {
+    pub fn has_basic_auth(&self) -> bool {
+        !self.basic_auth.is_empty() || self.basic_auth_file.is_some()
+    }
+
+    /// The admin API is on.
+    pub fn has_admin_keys(&self) -> bool {
+        !self.admin_keys.is_empty() || self.admin_key_file.is_some()
+    }
+
+    /// Whether lookups need a key or password (a file counts even while it is empty: then
+    /// nobody is admitted, rather than everybody).
+    pub fn has_credentials(&self) -> bool {
+        self.has_api_keys() || self.has_basic_auth()
+    }
+
+    /// Whether every lookup is authenticated: by a key or password, or by a client
+    /// certificate the handshake requires.
+    pub fn is_guarded(&self) -> bool {
+        self.has_credentials() || self.client_certificates == Some(ClientCertMode::Required)
+    }
+
+    fn policy(&self, live: Arc<LiveEdge>) -> EdgePolicy {
         let mut challenges = Vec::new();
-        if !self.api_keys.is_empty() {
+        if self.has_api_keys() {
             challenges.push(r#"Bearer realm="customer-lookup""#);
         }
-        if !self.basic_auth.is_empty() {
+        if self.has_basic_auth() {
             challenges.push(r#"Basic realm="customer-lookup", charset="UTF-8""#);
         }
         EdgePolicy {
-            credentials: Credentials::new(self.api_keys.clone(), self.basic_auth.clone()),
-            allowed_networks: self.allowed_networks.clone(),
+            live,
+            lookup_needs_credentials: self.has_credentials(),
+            admin_needs_credentials: self.has_admin_keys(),
+            restrict_networks: !self.allowed_networks.is_empty() || self.allow_cidr_file.is_some(),
+            certificate_admits: self.client_certificates == Some(ClientCertMode::Optional),
             trusted_proxies: self.trusted_proxies.clone(),
             rate_limit: ClientRateLimit::per_second(self.rate_limit),
             challenge: challenges.join(", "),
             metrics_need_credentials: self.metrics_need_credentials,
-            admin_credentials: Credentials::new(self.admin_keys.clone(), Vec::new()),
         }
     }
+}
+
+/// Why the HTTP services could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ServicesError {
+    #[error("cannot set up the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
 }
 
 /// What the routes share: the lookup, the edge policy and the metrics. Each HTTP worker runs
@@ -116,17 +173,18 @@ impl HttpServices {
         lookup: Lookup,
         limits: RequestLimits,
         edge: &EdgeSettings,
-    ) -> Result<Self, prometheus::Error> {
+    ) -> Result<Self, ServicesError> {
+        let live = Arc::new(LiveEdge::load(edge)?);
         Ok(Self {
             state: web::Data::new(AppState {
                 lookup,
                 max_body: limits.max_body,
                 request_timeout: limits.request_timeout,
             }),
-            policy: web::Data::new(edge.policy()),
+            policy: web::Data::new(edge.policy(live)),
             metrics: web::Data::new(metrics::Metrics::new()?),
             document: web::Data::new(openapi::Document(openapi::document_for(edge))),
-            admin_enabled: !edge.admin_keys.is_empty(),
+            admin_enabled: edge.has_admin_keys(),
             docs_enabled: edge.docs,
         })
     }
@@ -166,6 +224,21 @@ impl HttpServices {
             })));
         }
         app.default_service(web::to(route_not_found))
+    }
+
+    /// The credentials and allowlist in force, for the reloads.
+    pub fn live_edge(&self) -> Arc<LiveEdge> {
+        Arc::clone(&self.policy.live)
+    }
+
+    /// The counters of reloads, for the reloads.
+    pub fn reload_metrics(&self) -> ReloadMetrics {
+        self.metrics.reload_metrics()
+    }
+
+    /// The counts of refused client certificates, for the TLS layer.
+    pub fn client_certificate_counts(&self) -> Arc<crate::tls::ClientCertificateCounts> {
+        self.metrics.client_certificate_counts()
     }
 
     /// The store's connections, for closing at shutdown.
@@ -343,5 +416,41 @@ mod tests {
             serde_json::json!([{"admin_key": []}])
         );
         assert!(guarded["paths"]["/healthz"]["get"]["security"].is_null());
+    }
+
+    /// Mutual TLS appears as the `mutualTLS` scheme: an alternative to a key in optional mode,
+    /// part of every alternative in required mode.
+    #[test]
+    fn the_documents_security_has_the_client_certificate_as_configured() {
+        let key = ApiKey::parse("a-lookup-key-of-some-length").expect("a key");
+        let security = |mode, api_keys: Vec<ApiKey>| {
+            let edge = EdgeSettings {
+                api_keys,
+                client_certificates: Some(mode),
+                ..EdgeSettings::default()
+            };
+            let document: serde_json::Value =
+                serde_json::from_str(&openapi::document_for(&edge)).unwrap();
+            assert_eq!(
+                document["components"]["securitySchemes"]["mutual_tls"]["type"],
+                "mutualTLS"
+            );
+            document["paths"]["/api/v1/lookup"]["get"]["security"].clone()
+        };
+        assert_eq!(
+            security(ClientCertMode::Optional, vec![key.clone()]),
+            serde_json::json!([{"mutual_tls": []}, {"api_key": []}, {"bearer": []}])
+        );
+        assert_eq!(
+            security(ClientCertMode::Required, vec![key]),
+            serde_json::json!([
+                {"mutual_tls": [], "api_key": []},
+                {"mutual_tls": [], "bearer": []}
+            ])
+        );
+        assert_eq!(
+            security(ClientCertMode::Required, Vec::new()),
+            serde_json::json!([{"mutual_tls": []}])
+        );
     }
 }

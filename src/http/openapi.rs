@@ -13,6 +13,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{RefOr, SecurityRequirement};
 use utoipa::{OpenApi, ToSchema};
 
+use super::ClientCertMode;
 use super::EdgeSettings;
 use super::error::ErrorBody;
 use crate::domain::{LookupAnswer, LoyaltyPoints};
@@ -352,14 +353,14 @@ struct ApiDoc;
 pub fn document_for(edge: &EdgeSettings) -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let admin = !edge.admin_keys.is_empty();
+    let admin = edge.has_admin_keys();
     doc.paths.paths.retain(|path, _| {
         (admin || !super::routes::ADMIN.contains(&path.as_str()))
             && (edge.docs || !path.starts_with(super::routes::DOCS))
     });
     let components = doc.components.get_or_insert_with(Default::default);
     let mut lookup_schemes = Vec::new();
-    if !edge.api_keys.is_empty() {
+    if edge.has_api_keys() {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -373,13 +374,40 @@ pub fn document_for(edge: &EdgeSettings) -> String {
         );
         lookup_schemes.extend(["api_key", "bearer"]);
     }
-    if !edge.basic_auth.is_empty() {
+    if edge.has_basic_auth() {
         components.add_security_scheme(
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
         lookup_schemes.push("basic");
     }
+    // Mutual TLS: optional mode makes the certificate one more alternative; required mode
+    // makes it part of every alternative (or the only one, without keys).
+    let certificate = edge.client_certificates;
+    if certificate.is_some() {
+        components.add_security_scheme(
+            "mutual_tls",
+            SecurityScheme::MutualTls {
+                description: Some(
+                    "A client certificate from --client-ca (for Genesys Cloud, the integration's), with a --client-cert-name when set"
+                        .into(),
+                ),
+                deprecated: None,
+                extensions: None,
+            },
+        );
+    }
+    let lookup_requirements: Vec<Vec<&str>> = match certificate {
+        None => lookup_schemes.iter().map(|name| vec![*name]).collect(),
+        Some(ClientCertMode::Optional) => std::iter::once(vec!["mutual_tls"])
+            .chain(lookup_schemes.iter().map(|name| vec![*name]))
+            .collect(),
+        Some(ClientCertMode::Required) if lookup_schemes.is_empty() => vec![vec!["mutual_tls"]],
+        Some(ClientCertMode::Required) => lookup_schemes
+            .iter()
+            .map(|name| vec!["mutual_tls", *name])
+            .collect(),
+    };
     if admin {
         components.add_security_scheme(
             "admin_key",
@@ -389,7 +417,13 @@ pub fn document_for(edge: &EdgeSettings) -> String {
             ))),
         );
     }
-    let requirement = |name: &str| SecurityRequirement::new(name, Vec::<String>::new());
+    let requirement = |names: &[&str]| {
+        names
+            .iter()
+            .fold(SecurityRequirement::default(), |all, name| {
+                all.add(*name, Vec::<String>::new())
+            })
+    };
     for item in doc.paths.paths.values_mut() {
         for operation in operations(item) {
             for parameter in operation.parameters.iter_mut().flatten() {
@@ -403,20 +437,25 @@ pub fn document_for(edge: &EdgeSettings) -> String {
         }
     }
     for (path, item) in doc.paths.paths.iter_mut() {
-        let schemes: Vec<&str> = if super::routes::ADMIN.contains(&path.as_str()) {
-            vec!["admin_key"]
+        let requirements: Vec<Vec<&str>> = if super::routes::ADMIN.contains(&path.as_str()) {
+            vec![vec!["admin_key"]]
         } else if path == super::routes::LOOKUP
             || (path == super::routes::METRICS && edge.metrics_need_credentials)
         {
-            lookup_schemes.clone()
+            lookup_requirements.clone()
         } else {
             Vec::new()
         };
-        if schemes.is_empty() {
+        if requirements.is_empty() {
             continue;
         }
         for operation in operations(item) {
-            operation.security = Some(schemes.iter().map(|name| requirement(name)).collect());
+            operation.security = Some(
+                requirements
+                    .iter()
+                    .map(|names| requirement(names))
+                    .collect(),
+            );
         }
     }
     doc.to_json()

@@ -39,6 +39,10 @@ pub enum StoreError {
         "unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
     )]
     UnsupportedUrl(String),
+    #[error(
+        "a database password file needs a postgres:// URL that names the user (postgres://USER@HOST/DATABASE); got {0}"
+    )]
+    PasswordWithoutUser(String),
     #[error("cannot create the folder {path} for the SQLite database: {source}")]
     CreateFolder {
         path: String,

@@ -41,6 +41,21 @@ impl DatabaseUrl {
         Ok(Self { url, backend })
     }
 
+    /// The same URL with this password (read from a file, so it never sits in the URL given).
+    pub fn with_password(&self, password: &str) -> Result<Self, StoreError> {
+        let mut url = url::Url::parse(&self.url)
+            .map_err(|_| StoreError::UnsupportedUrl(Self::redact(&self.url)))?;
+        if self.backend != Backend::Postgres || url.username().is_empty() {
+            return Err(StoreError::PasswordWithoutUser(Self::redact(&self.url)));
+        }
+        url.set_password(Some(password))
+            .map_err(|()| StoreError::PasswordWithoutUser(Self::redact(&self.url)))?;
+        Ok(Self {
+            url: url.to_string(),
+            backend: self.backend,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -101,6 +116,24 @@ impl fmt::Debug for DatabaseUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_from_a_file_goes_into_the_url_and_never_into_its_display() {
+        let url = DatabaseUrl::parse("postgres://lookup@db.internal:5432/customers").unwrap();
+        let with = url.with_password("p@ss/w:rd").unwrap();
+        assert_eq!(
+            with.expose(),
+            "postgres://lookup:p%40ss%2Fw%3Ard@db.internal:5432/customers"
+        );
+        assert!(!with.to_string().contains("p%40ss") && with.to_string().contains("REDACTED"));
+        for without_user in ["postgres://db.internal/customers", "sqlite://./data/x.db"] {
+            let err = DatabaseUrl::parse(without_user)
+                .unwrap()
+                .with_password("secret")
+                .unwrap_err();
+            assert!(matches!(err, StoreError::PasswordWithoutUser(_)), "{err}");
+        }
+    }
 
     #[test]
     fn selects_the_backend_by_scheme() {

@@ -14,3 +14,4 @@ mod health;
 mod import;
 mod lookup;
 mod operations;
+mod zero_trust;
