@@ -18,10 +18,12 @@ use crate::import::{ImportFormat, OnInvalid, RowError, RowReader};
 use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
 use crate::normalise::PhoneNormaliser;
 use crate::startup::Application;
-use crate::store::{CustomerStore, ImportMode};
+use crate::store::{ConflictRule, CustomerStore, ImportMode};
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
+/// Conflicting rows fetched from the store at a time, at least.
+const CONFLICTS_PER_ROUND: usize = 10_000;
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -300,51 +302,64 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     session.stage(&batch).await?;
     drop(batch);
     progress.finish();
-    // Conflicts (duplicates, numbers other customers own) are rows too. In skip mode they are
-    // set aside and the check runs again: a customer set aside no longer holds its numbers.
+    // Conflicts (duplicates, numbers other customers own) are rows too. Each rule's rows are
+    // set aside before the next rule is checked (a row is never refused for clashing with a row
+    // refused already), in every mode: an abort rolls everything back anyway.
     let mut conflicts: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for round in 0.. {
-        // Enough to list them all, or to know there are too many: a file of one number a
-        // million times must not become a million conflicts in memory.
-        let limit = if reject_file.is_some() {
+    let mut stopped_early = false;
+    'rules: for rule in ConflictRule::ALL {
+        if !rule.applies_in(args.mode) {
+            continue;
+        }
+        loop {
+            // Enough to list them all, fetched a bounded slice at a time: a file of one number
+            // a million times must not become a million conflicts in memory at once.
             let allowed = args.max_invalid.allowed(rows);
-            usize::try_from(allowed.saturating_sub(tally.rows).saturating_add(1))
+            let limit = usize::try_from(allowed.saturating_sub(tally.rows).saturating_add(1))
                 .unwrap_or(usize::MAX)
-        } else {
-            MAX_ERRORS_SHOWN
-        };
-        let found = if round == 0 {
-            session.conflicts(args.mode, limit).await?
-        } else {
-            session.numbers_owned_elsewhere(limit).await?
-        };
-        if found.is_empty() {
-            break;
+                .max(CONFLICTS_PER_ROUND);
+            let found = session.conflicts(rule, limit).await?;
+            if found.is_empty() {
+                break;
+            }
+            let mut by_line: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
+            for conflict in &found {
+                by_line
+                    .entry(conflict.line())
+                    .or_default()
+                    .push(RowError::new(
+                        conflict.line(),
+                        conflict.kind(),
+                        conflict.reason(),
+                    ));
+            }
+            for (line, errors) in &by_line {
+                tally.add(errors);
+                conflicts
+                    .entry(*line)
+                    .or_default()
+                    .extend(errors.iter().map(|e| e.reason.clone()));
+            }
+            let room = MAX_ERRORS_SHOWN.saturating_sub(shown.len());
+            shown.extend(by_line.values().flatten().take(room).cloned());
+            let lines: Vec<u64> = by_line.into_keys().collect();
+            session.set_aside(&lines).await?;
+            if skip && args.max_invalid.exceeded(tally.rows, rows) {
+                // Too many already: the import is refused. Say "at least" only if rows remain
+                // that break this rule or a later one.
+                for later in ConflictRule::ALL.into_iter().skip_while(|r| *r != rule) {
+                    if later.applies_in(args.mode) && !session.conflicts(later, 1).await?.is_empty()
+                    {
+                        stopped_early = true;
+                        break;
+                    }
+                }
+                break 'rules;
+            }
+            if found.len() < limit && !rule.cascades() {
+                break;
+            }
         }
-        let mut by_line: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
-        for conflict in &found {
-            by_line
-                .entry(conflict.line())
-                .or_default()
-                .push(RowError::new(
-                    conflict.line(),
-                    conflict.kind(),
-                    conflict.reason(),
-                ));
-        }
-        for (line, errors) in &by_line {
-            tally.add(errors);
-            conflicts
-                .entry(*line)
-                .or_default()
-                .extend(errors.iter().map(|e| e.reason.clone()));
-        }
-        shown.extend(by_line.into_values().flatten());
-        if !skip || args.max_invalid.exceeded(tally.rows, rows) {
-            break;
-        }
-        let lines: Vec<u64> = found.iter().map(|c| c.line()).collect();
-        session.set_aside(&lines).await?;
     }
     shown.sort_by_key(|p| p.line);
     if let (Some(set_aside), Some(out)) = (set_aside, reject_file) {
@@ -368,8 +383,10 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         }
         if too_many {
             eprintln!(
-                "import refused: {} of {rows} row(s) are bad, more than --max-invalid {}{rejects_note}; nothing was written",
-                tally.rows, args.max_invalid
+                "import refused: {}{} of {rows} row(s) are bad, more than --max-invalid {}{rejects_note}; nothing was written",
+                if stopped_early { "at least " } else { "" },
+                tally.rows,
+                args.max_invalid
             );
         } else {
             eprintln!(

@@ -100,6 +100,36 @@ impl Conflict {
     }
 }
 
+/// The rules the whole file must keep, in the order they are checked: each is checked on the
+/// rows the ones before left in, so a row is never refused because of a row refused already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictRule {
+    /// A customer is one row: later rows with its id break it.
+    RepeatedCustomer,
+    /// A number belongs to one customer: later rows giving it to another break it.
+    NumberClaimedTwice,
+    /// A number already owned by a customer the import leaves as is (upsert mode).
+    NumberOwnedElsewhere,
+}
+
+impl ConflictRule {
+    pub const ALL: [Self; 3] = [
+        Self::RepeatedCustomer,
+        Self::NumberClaimedTwice,
+        Self::NumberOwnedElsewhere,
+    ];
+
+    /// Whether setting rows aside can make more rows break it: a customer set aside no longer
+    /// holds its numbers, so a number it owns becomes owned elsewhere.
+    pub fn cascades(self) -> bool {
+        self == Self::NumberOwnedElsewhere
+    }
+
+    pub fn applies_in(self, mode: ImportMode) -> bool {
+        self != Self::NumberOwnedElsewhere || mode == ImportMode::Upsert
+    }
+}
+
 /// What an import did (or, for a dry run, would do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportCounts {
@@ -290,56 +320,37 @@ impl BulkImport {
         Ok(())
     }
 
-    /// Duplicates within the file and, in upsert mode, numbers owned by customers outside it,
-    /// ordered by line; at most `limit` of each kind. Call it after the last row is staged.
+    /// Rows of the file that break `rule`, ordered by line, at most `limit` of them (a row
+    /// breaking it twice counts twice). Call it after the last row is staged.
     pub async fn conflicts(
         &mut self,
-        mode: ImportMode,
+        rule: ConflictRule,
         limit: usize,
     ) -> Result<Vec<Conflict>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut found = Vec::new();
         let index = !std::mem::replace(&mut self.indexed, true);
-        on_tx!(&mut self.tx, conn => {
+        let found = on_tx!(&mut self.tx, conn => {
             if index {
                 for sql in INDEX_STAGING {
                     sqlx::query(sql).execute(&mut **conn).await?;
                 }
             }
-            let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(limit).fetch_all(&mut **conn).await?;
-            found.extend(rows.into_iter().map(|(line, first, customer_id)| Conflict::DuplicateCustomer { line: line as u64, first_line: first as u64, customer_id }));
-            let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(limit).fetch_all(&mut **conn).await?;
-            found.extend(rows.into_iter().map(|(line, first, number, customer_id, first_customer_id)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number, customer_id, first_customer_id }));
-            if mode == ImportMode::Upsert {
-                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?;
-                found.extend(rows.into_iter().map(|(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, customer_id, owner }));
+            match rule {
+                ConflictRule::RepeatedCustomer => {
+                    let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(limit).fetch_all(&mut **conn).await?;
+                    rows.into_iter().map(|(line, first, customer_id)| Conflict::DuplicateCustomer { line: line as u64, first_line: first as u64, customer_id }).collect::<Vec<_>>()
+                }
+                ConflictRule::NumberClaimedTwice => {
+                    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(limit).fetch_all(&mut **conn).await?;
+                    rows.into_iter().map(|(line, first, number, customer_id, first_customer_id)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number, customer_id, first_customer_id }).collect()
+                }
+                ConflictRule::NumberOwnedElsewhere => {
+                    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?;
+                    rows.into_iter().map(|(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, customer_id, owner }).collect()
+                }
             }
         });
-        found.sort_by_key(Conflict::line);
         Ok(found)
-    }
-
-    /// After rows are set aside: the only conflicts that can newly arise, numbers of a customer
-    /// whose rows were all set aside (so the import no longer changes it) claimed by another row.
-    pub async fn numbers_owned_elsewhere(
-        &mut self,
-        limit: usize,
-    ) -> Result<Vec<Conflict>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<(i64, String, String, String)> = on_tx!(&mut self.tx, conn => {
-            sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere {
-                    line: line as u64,
-                    number,
-                    customer_id,
-                    owner,
-                },
-            )
-            .collect())
     }
 
     /// Takes the rows of these lines out of the import (rows set aside for a reject file).

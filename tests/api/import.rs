@@ -14,6 +14,8 @@ on_both_backends!(
     a_dry_run_in_skip_mode_counts_by_reason_and_writes_nothing,
     json_lines_bad_rows_are_set_aside_with_their_text,
     a_customer_set_aside_lets_go_of_nothing,
+    every_conflicting_row_is_found_however_many_numbers_it_shares,
+    a_row_is_never_refused_for_clashing_with_a_refused_row,
 );
 
 const HEADER: &str =
@@ -627,4 +629,122 @@ async fn a_customer_set_aside_lets_go_of_nothing(backend: Backend) {
     );
     assert_eq!(lookup(&app, "+15551234567").await, json(ALICE));
     assert_eq!(lookup(&app, "+15550000002").await["customer_id"], "NEW-2");
+}
+
+fn import_native_skip(
+    db: &TestDatabase,
+    csv: &str,
+    more: &[&str],
+) -> (std::process::Output, String) {
+    let file = write_file(csv.as_bytes(), ".csv");
+    let folder = tempfile::tempdir().unwrap();
+    let rejects = folder.path().join("rejects.csv");
+    let mut args = vec![
+        "import",
+        file.path().to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ];
+    args.extend(more);
+    let output = run(db, &args);
+    let listed = std::fs::read_to_string(&rejects).unwrap_or_default();
+    (output, listed)
+}
+
+/// Lines of the reject file's rows (its fields before `line` are the native five).
+fn rejected_lines(listed: &str) -> Vec<u64> {
+    csv::Reader::from_reader(listed.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[5].parse().unwrap())
+        .collect()
+}
+
+async fn every_conflicting_row_is_found_however_many_numbers_it_shares(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    // Rows sharing two numbers each with an earlier row: each conflict shows twice, so a
+    // limit on conflicts rather than rows must not hide the last rows.
+    let mut csv = String::from("customer_id,name,loyalty_points,is_vip,phone_numbers\n");
+    for i in 10..40 {
+        csv.push_str(&format!(
+            "C{i},Person {i},1,no,+1415555{i:04};+1415556{i:04}\n"
+        ));
+    }
+    for (d, i) in [(1, 11), (2, 12), (3, 13)] {
+        csv.push_str(&format!(
+            "D{d},Dup {d},1,no,+1415555{i:04};+1415556{i:04}\n"
+        ));
+    }
+    let (output, listed) = import_native_skip(&db, &csv, &["--on-invalid", "skip"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("imported 30 customer(s)"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(rejected_lines(&listed), [32, 33, 34], "{listed}");
+    assert!(listed.contains("+14155550011 is given to customer D1 here and to customer C11"));
+    assert!(listed.contains("+14155560011 is given to customer D1 here and to customer C11"));
+
+    // Over the limit the count is still every bad row, and so is the list.
+    let (output, listed) = import_native_skip(
+        &db,
+        "customer_id,name,loyalty_points,is_vip,phone_numbers\n\
+         C1,A,1,no,+14155550001;+14155550002\n\
+         C2,B,1,no,+14155550001;+14155550002\n\
+         C3,C,1,no,+14155550003\n\
+         C4,D,1,no,+14155550003\n",
+        &["--on-invalid", "skip", "--max-invalid", "1"],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("2 of 4 row(s) are bad, more than --max-invalid 1"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(rejected_lines(&listed), [3, 5]);
+
+    // Abort mode counts and lists them all too, not just the first screenful.
+    let mut csv = String::from("customer_id,name,loyalty_points,is_vip,phone_numbers\n");
+    for i in 0..200 {
+        csv.push_str(&format!(
+            "A{i},x,1,no,+1415557{i:04}\nB{i},x,1,no,+1415557{i:04}\n"
+        ));
+    }
+    let (output, listed) = import_native_skip(&db, &csv, &[]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("import refused: 200 bad row(s)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(rejected_lines(&listed).len(), 200);
+}
+
+async fn a_row_is_never_refused_for_clashing_with_a_refused_row(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let (output, listed) = import_native_skip(
+        &db,
+        "customer_id,name,loyalty_points,is_vip,phone_numbers\n\
+         C3,Cy,1,no,+14155550152\n\
+         C3,Cy,1,no,+14155550153\n\
+         C4,Di,1,no,+14155550153\n\
+         B1,Bo,1,no,+14155550160\n\
+         B1,Bo,1,no,+14155550160\n",
+        &["--on-invalid", "skip", "--max-invalid", "100%"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Line 3 repeats C3 and is set aside; C4 on line 4 then has +14155550153 to itself. The
+    // identical row 6 is a repeated customer, not a customer clashing with itself.
+    assert_eq!(rejected_lines(&listed), [3, 6], "{listed}");
+    assert!(
+        !listed.contains("claimed") && !listed.contains("is given to"),
+        "{listed}"
+    );
+    assert!(
+        stdout(&output).contains("imported 3 customer(s)"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(run(&db, &["lookup", "+14155550153"]).status.success(), true);
+    assert!(stdout(&run(&db, &["lookup", "+14155550153"])).contains("\"C4\""));
 }
