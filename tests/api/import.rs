@@ -745,6 +745,6 @@ async fn a_row_is_never_refused_for_clashing_with_a_refused_row(backend: Backend
         "{}",
         stdout(&output)
     );
-    assert_eq!(run(&db, &["lookup", "+14155550153"]).status.success(), true);
+    assert!(run(&db, &["lookup", "+14155550153"]).status.success());
     assert!(stdout(&run(&db, &["lookup", "+14155550153"])).contains("\"C4\""));
 }
