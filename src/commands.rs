@@ -261,6 +261,10 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if let (Some(out), Some(dialect)) = (reject_file.as_mut(), reader.csv_dialect()) {
         out.csv_header(dialect)?;
     }
+    for note in reader.notes() {
+        eprintln!("note: {note}");
+    }
+    let fields = reader.imported_fields();
     let mut tally = RejectTally::default();
     let mut shown: Vec<RowError> = Vec::new();
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
@@ -396,7 +400,7 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::FAILURE);
     }
-    let counts = session.apply(args.mode, args.dry_run).await?;
+    let counts = session.apply(args.mode, fields, args.dry_run).await?;
     store.close().await;
     let elapsed = started.elapsed().as_secs_f64();
     let customers = counts.inserted + counts.updated + counts.unchanged;

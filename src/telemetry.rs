@@ -51,12 +51,23 @@ pub fn init_with_writer(
 ) -> Result<WorkerGuard, TelemetryError> {
     // `Targets` rather than `EnvFilter`: the same `target=level` directives, without the span
     // bookkeeping (a lock on every span entry and exit) that only span-based directives need.
+    let filter_text = filter;
     let filter: Targets = filter
         .parse()
         .map_err(|source| TelemetryError::InvalidFilter {
             filter: filter.to_owned(),
             source,
         })?;
+    // Postgres notices are mostly "… already exists, skipping" from the migrations' and the
+    // import's own idempotent statements: noise at info. Shown when asked for by name.
+    let filter = if filter_text.contains("sqlx::postgres::notice") {
+        filter
+    } else {
+        filter.with_target(
+            "sqlx::postgres::notice",
+            tracing::level_filters::LevelFilter::WARN,
+        )
+    };
     // Not lossy: when the queue is full, the request waits rather than a line being lost.
     // Buffered: the writer thread flushes once per batch of lines it finds queued (a write
     // call per line cost ~6% of a lookup's time under load), and at exit.

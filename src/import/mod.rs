@@ -13,7 +13,7 @@ use std::str::FromStr;
 use crate::domain::record::JsonTypes;
 use crate::domain::{CustomerRecord, FieldValue, NotAPhoneNumber, RecordProblem};
 use crate::normalise::{PhoneNormaliser, Region};
-use crate::store::StagedRow;
+use crate::store::{ImportedFields, StagedRow};
 
 pub const COLUMNS: [&str; 5] = [
     "customer_id",
@@ -131,6 +131,8 @@ struct ColumnPlan {
     read_positions: Vec<usize>,
     /// Country column values already read: a file repeats a handful of them.
     regions: RefCell<HashMap<String, Result<Region, String>>>,
+    /// What the operator should know about how the header was read.
+    notes: Vec<String>,
 }
 
 /// One problem in the file; `line` is 1-based as an editor shows it (the header is line 1).
@@ -258,6 +260,25 @@ impl<'n> RowReader<'n> {
     /// reader keeps raw rows.
     pub fn raw_row(&self) -> &[u8] {
         self.raw_row.as_deref().unwrap_or_default()
+    }
+
+    /// The optional fields the file gives (JSON Lines rows always carry them).
+    pub fn imported_fields(&self) -> ImportedFields {
+        match &self.source {
+            Source::Csv { plan, .. } => ImportedFields {
+                loyalty_points: !plan.fields[2].is_empty(),
+                is_vip: !plan.fields[3].is_empty(),
+            },
+            _ => ImportedFields::ALL,
+        }
+    }
+
+    /// Notes on how the header was read (an optional field without a column, say).
+    pub fn notes(&self) -> &[String] {
+        match &self.source {
+            Source::Csv { plan, .. } => &plan.notes,
+            _ => &[],
+        }
     }
 
     /// A CSV file's header and delimiter; `None` for JSON Lines or an unreadable header.
@@ -974,6 +995,23 @@ fn mapped_columns<R: Read>(
                 .collect(),
         };
     }
+    let mut notes = Vec::new();
+    for index in [2, 3] {
+        let field = MAPPABLE[index];
+        if fields[index].is_empty() {
+            let lookalike = headers.iter().find(|h| loose(h) == loose(field));
+            notes.push(match lookalike {
+                Some(column) => format!(
+                    "column {column:?} looks like {field} but is not read (only a column named exactly {field} is): \
+                     map it with --map {field}=\"{column}\"; meanwhile existing customers keep their {field}, new ones get the default"
+                ),
+                None => format!(
+                    "no {field} column: existing customers keep their {field}, new ones get the default ({})",
+                    if index == 2 { "0" } else { "false" }
+                ),
+            });
+        }
+    }
     if !mapping.vip_values.is_empty() && fields[3].is_empty() {
         return Err(header_error(format!(
             "--vip-values needs a tier column: map it with --map is_vip=COLUMN; the header has: {}",
@@ -995,6 +1033,7 @@ fn mapped_columns<R: Read>(
         vip_values: mapping.vip_values.clone(),
         headers,
         regions: RefCell::default(),
+        notes,
     })
 }
 
@@ -1049,6 +1088,7 @@ fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, 
         vip_values: Vec::new(),
         headers: names,
         regions: RefCell::default(),
+        notes: Vec::new(),
     })
 }
 

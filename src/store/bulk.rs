@@ -178,10 +178,11 @@ const NUMBERS_OWNED_ELSEWHERE: &str = "\
     SELECT n.line, n.e164, n.customer_id, p.customer_id FROM import_numbers n JOIN phone_numbers p ON p.e164 = n.e164 \
     WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = p.customer_id) \
     ORDER BY n.line LIMIT $1";
+/// `{changed}` is the fields the file gives, compared (`c` the store, `s` the file).
 const COUNTS: &str = "SELECT \
     (SELECT COUNT(*) FROM import_customers s WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = s.customer_id)), \
     (SELECT COUNT(*) FROM import_customers s JOIN customers c ON c.customer_id = s.customer_id \
-       WHERE c.name <> s.name OR c.loyalty_points <> s.loyalty_points OR c.is_vip <> s.is_vip), \
+       WHERE {changed}), \
     (SELECT COUNT(*) FROM import_customers), \
     (SELECT COUNT(*) FROM import_numbers), \
     (SELECT COUNT(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = c.customer_id))";
@@ -191,12 +192,64 @@ const DELETE_OTHERS: [&str; 2] = [
     "DELETE FROM phone_numbers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = phone_numbers.customer_id)",
     "DELETE FROM customers WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = customers.customer_id)",
 ];
+/// `{set}` assigns and `{changed}` compares the fields the file gives (`customers` the store,
+/// `excluded` the file).
 const UPSERT_CUSTOMERS: &str = "\
     INSERT INTO customers (customer_id, name, loyalty_points, is_vip) \
     SELECT customer_id, name, loyalty_points, is_vip FROM import_customers WHERE true \
-    ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, loyalty_points = excluded.loyalty_points, \
-      is_vip = excluded.is_vip, updated_at = CURRENT_TIMESTAMP \
-    WHERE customers.name <> excluded.name OR customers.loyalty_points <> excluded.loyalty_points OR customers.is_vip <> excluded.is_vip";
+    ON CONFLICT (customer_id) DO UPDATE SET {set}, updated_at = CURRENT_TIMESTAMP \
+    WHERE {changed}";
+
+/// Which fields the file gives. A CRM export without a loyalty or VIP column leaves those of
+/// existing customers as they are (new customers get 0 and false), rather than zeroing them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportedFields {
+    pub loyalty_points: bool,
+    pub is_vip: bool,
+}
+
+impl ImportedFields {
+    pub const ALL: Self = Self {
+        loyalty_points: true,
+        is_vip: true,
+    };
+
+    fn columns(self) -> Vec<&'static str> {
+        let mut columns = vec!["name"];
+        if self.loyalty_points {
+            columns.push("loyalty_points");
+        }
+        if self.is_vip {
+            columns.push("is_vip");
+        }
+        columns
+    }
+
+    /// `stored.f <> given.f OR …` over the fields given.
+    fn changed(self, stored: &str, given: &str) -> String {
+        self.columns()
+            .iter()
+            .map(|f| format!("{stored}.{f} <> {given}.{f}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+
+    fn upsert_sql(self) -> String {
+        let set = self
+            .columns()
+            .iter()
+            .map(|f| format!("{f} = excluded.{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        UPSERT_CUSTOMERS
+            .replace("{set}", &set)
+            .replace("{changed}", &self.changed("customers", "excluded"))
+    }
+
+    fn counts_sql(self) -> String {
+        COUNTS.replace("{changed}", &self.changed("c", "s"))
+    }
+}
 /// Numbers are synced by difference, so re-importing an unchanged list writes nothing: first the
 /// file's customers let go of numbers the file no longer gives them (which also frees numbers
 /// moving to another customer of the file), then the missing ones are added.
@@ -404,18 +457,20 @@ impl BulkImport {
     pub async fn apply(
         mut self,
         mode: ImportMode,
+        fields: ImportedFields,
         dry_run: bool,
     ) -> Result<ImportCounts, StoreError> {
+        let (counts_sql, upsert_sql) = (fields.counts_sql(), fields.upsert_sql());
         let counts = on_tx!(&mut self.tx, conn => {
             let (inserted, updated, total, numbers, others): (i64, i64, i64, i64, i64) =
-                sqlx::query_as(COUNTS).fetch_one(&mut **conn).await?;
+                sqlx::query_as(sqlx::AssertSqlSafe(counts_sql.as_str())).fetch_one(&mut **conn).await?;
             if !dry_run {
                 if mode == ImportMode::Replace {
                     for sql in DELETE_OTHERS {
                         sqlx::query(sql).execute(&mut **conn).await?;
                     }
                 }
-                sqlx::query(UPSERT_CUSTOMERS).execute(&mut **conn).await?;
+                sqlx::query(sqlx::AssertSqlSafe(upsert_sql.as_str())).execute(&mut **conn).await?;
                 sqlx::query(RELEASE_NUMBERS).execute(&mut **conn).await?;
                 sqlx::query(INSERT_NUMBERS).execute(&mut **conn).await?;
             }

@@ -19,7 +19,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
-pub use self::bulk::{BulkImport, Conflict, ConflictRule, ImportCounts, ImportMode, StagedRow};
+pub use self::bulk::{
+    BulkImport, Conflict, ConflictRule, ImportCounts, ImportMode, ImportedFields, StagedRow,
+};
 pub use self::changes::{CHANNEL as CHANGES_CHANNEL, Change, ChangeSource, SQLITE_POLL};
 use self::pg_batches::PgBatches;
 use self::sqlite_reads::SqliteReads;

@@ -16,6 +16,7 @@ on_both_backends!(
     a_customer_set_aside_lets_go_of_nothing,
     every_conflicting_row_is_found_however_many_numbers_it_shares,
     a_row_is_never_refused_for_clashing_with_a_refused_row,
+    an_export_without_loyalty_or_vip_columns_keeps_what_the_store_has,
 );
 
 const HEADER: &str =
@@ -747,4 +748,76 @@ async fn a_row_is_never_refused_for_clashing_with_a_refused_row(backend: Backend
     );
     assert!(run(&db, &["lookup", "+14155550153"]).status.success());
     assert!(stdout(&run(&db, &["lookup", "+14155550153"])).contains("\"C4\""));
+}
+
+async fn an_export_without_loyalty_or_vip_columns_keeps_what_the_store_has(backend: Backend) {
+    let db = with_demo_customers(backend).await;
+    let file = write_file(
+        b"Customer ID,Full Name,Loyalty Points,Phone\n\
+          CUST-001,Alice Smith-Jones,42,+15551234567\n\
+          NEW-1,Newcomer,7,+15550000001\n",
+        ".csv",
+    );
+    let path = file.path().to_str().unwrap();
+    let output = run(
+        &db,
+        &[
+            "import",
+            path,
+            "--map",
+            "customer_id=Customer ID",
+            "--map",
+            "name=Full Name",
+            "--map",
+            "phone_numbers=Phone",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 new, 1 updated"),
+        "{}",
+        stdout(&output)
+    );
+    let notes = stderr(&output);
+    assert!(
+        notes.contains("column \"Loyalty Points\" looks like loyalty_points but is not read")
+            && notes.contains("--map loyalty_points=\"Loyalty Points\""),
+        "{notes}"
+    );
+    assert!(notes.contains("no is_vip column"), "{notes}");
+    // Alice keeps her points and VIP status; only what the file gives changed.
+    assert_eq!(
+        stdout(&run(&db, &["lookup", "+15551234567"])).trim(),
+        r#"{"customer_id":"CUST-001","name":"Alice Smith-Jones","loyalty_points":1500,"is_vip":true}"#
+    );
+    assert_eq!(
+        stdout(&run(&db, &["lookup", "+15550000001"])).trim(),
+        r#"{"customer_id":"NEW-1","name":"Newcomer","loyalty_points":0,"is_vip":false}"#
+    );
+    // Mapped, the column is read and written.
+    let output = run(
+        &db,
+        &[
+            "import",
+            path,
+            "--map",
+            "customer_id=Customer ID",
+            "--map",
+            "name=Full Name",
+            "--map",
+            "loyalty_points=Loyalty Points",
+            "--map",
+            "phone_numbers=Phone",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("0 new, 2 updated"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        stdout(&run(&db, &["lookup", "+15551234567"])).trim(),
+        r#"{"customer_id":"CUST-001","name":"Alice Smith-Jones","loyalty_points":42,"is_vip":true}"#
+    );
 }
