@@ -437,17 +437,21 @@ fn next_csv(
         }
         // Only the columns read must be UTF-8: a Latin-1 street in a column nobody maps costs
         // nothing, and a Latin-1 name costs its row, not the file.
-        if let Some(bad) = plan
+        let not_utf8: Vec<RowError> = plan
             .read_positions
             .iter()
-            .find(|&&p| std::str::from_utf8(record.get(p).unwrap_or_default()).is_err())
-        {
-            let column = plan.headers.get(*bad).map_or("?", String::as_str);
-            return Some(Err(vec![RowError::new(
-                line,
-                "not UTF-8",
-                format!("{column}: not UTF-8 text (save the file as UTF-8)"),
-            )]));
+            .filter(|&&p| std::str::from_utf8(record.get(p).unwrap_or_default()).is_err())
+            .map(|&p| {
+                let column = plan.headers.get(p).map_or("?", String::as_str);
+                RowError::new(
+                    line,
+                    "not UTF-8",
+                    format!("{column}: not UTF-8 text (save the file as UTF-8)"),
+                )
+            })
+            .collect();
+        if !not_utf8.is_empty() {
+            return Some(Err(not_utf8));
         }
         let text = |p: usize| -> &str {
             std::str::from_utf8(record.get(p).unwrap_or_default())
@@ -477,15 +481,18 @@ fn next_csv(
             "" => Ok(*normaliser),
             country => plan.region(country).map(PhoneNormaliser::new),
         };
-        let row_normaliser = match row_normaliser {
-            Ok(row_normaliser) => row_normaliser,
-            Err(why) => {
-                return Some(Err(vec![RowError::new(
+        // An unknown country is reported with the row's other problems; its national numbers
+        // cannot be judged without it, so their problems are left out.
+        let (row_normaliser, country_error) = match row_normaliser {
+            Ok(row_normaliser) => (row_normaliser, None),
+            Err(why) => (
+                *normaliser,
+                Some(RowError::new(
                     line,
                     "unknown country",
                     format!("{}: {why}", column_name(plan, 5)),
-                )]));
-            }
+                )),
+            ),
         };
         let points = field(2);
         let points = if plan.fields[2].is_empty() {
@@ -503,9 +510,20 @@ fn next_csv(
             &numbers,
             |raw| row_normaliser.normalise(raw),
         );
-        return Some(stage(line, row, |problem| {
+        let staged = stage(line, row, |problem| {
             describe_csv_problem(problem, plan, &phone_text, &row_normaliser)
-        }));
+        });
+        return Some(match (staged, country_error) {
+            (staged, None) => staged,
+            (Ok(_), Some(error)) => Err(vec![error]),
+            (Err(problems), Some(error)) => Err(std::iter::once(error)
+                .chain(
+                    problems
+                        .into_iter()
+                        .filter(|p| !p.kind.starts_with("phone number")),
+                )
+                .collect()),
+        });
     }
 }
 
@@ -938,12 +956,7 @@ fn mapped_columns<R: Read>(
     mapping: &ColumnMapping,
 ) -> Result<ColumnPlan, RowError> {
     let header_error = |reason: String| RowError::fatal(1, reason);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| header_error(format!("unreadable CSV header: {e}")))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{FEFF}').trim().to_owned())
-        .collect();
+    let headers = header_names(reader)?;
     let found = || headers.join(", ");
     let position = |column: &str| -> Result<usize, RowError> {
         let exact: Vec<usize> = (0..headers.len())
@@ -1037,43 +1050,73 @@ fn mapped_columns<R: Read>(
     })
 }
 
+/// The header's names, trimmed, a byte-order mark dropped. Bytes that are not UTF-8 are shown
+/// as U+FFFD: a Latin-1 name of a column nobody reads must not refuse the file.
+fn header_names<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, RowError> {
+    let names: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| RowError::fatal(1, format!("unreadable CSV header: {e}")))?
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{FEFF}')
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    if names.iter().all(String::is_empty) {
+        return Err(RowError::fatal(
+            1,
+            "no header: the file is empty or its first line is blank".into(),
+        ));
+    }
+    Ok(names)
+}
+
+/// The native layout, its names matched exactly, else ignoring case, spaces, underscores and
+/// hyphens (`Customer ID`, `Phone Numbers`).
 fn column_positions<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnPlan, RowError> {
     let header_error = |reason: String| RowError::fatal(1, reason);
-    let headers = reader
-        .headers()
-        .map_err(|e| header_error(format!("unreadable CSV header: {e}")))?
-        .clone();
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| h.trim_start_matches('\u{FEFF}').trim().to_ascii_lowercase())
-        .collect();
+    let names = header_names(reader)?;
+    let found = || names.join(", ");
+    let known = |name: &str, columns: &[&str]| columns.iter().any(|c| loose(c) == loose(name));
     // A reject file's own columns are not the customer's: a corrected reject file imports as is.
     if let Some(unknown) = names
         .iter()
-        .find(|n| !COLUMNS.contains(&n.as_str()) && !rejects::REJECT_COLUMNS.contains(&n.as_str()))
+        .find(|n| !known(n, &COLUMNS) && !known(n, &rejects::REJECT_COLUMNS))
     {
+        let hint = if unknown.starts_with('{') {
+            " (JSON Lines from standard input needs --format jsonl)"
+        } else {
+            " (or map a CRM's own columns with --map)"
+        };
         return Err(header_error(format!(
-            "unknown column {unknown:?}; the header must be {}",
-            COLUMNS.join(",")
+            "unknown column {unknown:?}; the header must be {}{hint}; the header has: {}",
+            COLUMNS.join(","),
+            found()
         )));
     }
     let mut positions = [0; 5];
     let width = names.len();
     for (slot, column) in positions.iter_mut().zip(COLUMNS) {
-        let mut found = names
+        let mut matches = names
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.as_str() == column);
-        *slot = match (found.next(), found.next()) {
+            .filter(|(_, n)| loose(n) == loose(column));
+        *slot = match (matches.next(), matches.next()) {
             (Some((index, _)), None) => index,
             (None, _) => {
                 return Err(header_error(format!(
-                    "missing column {column:?}; the header must be {}",
-                    COLUMNS.join(",")
+                    "missing column {column:?}; the header must be {}; the header has: {}",
+                    COLUMNS.join(","),
+                    found()
                 )));
             }
             (Some(_), Some(_)) => {
-                return Err(header_error(format!("column {column:?} appears twice")));
+                return Err(header_error(format!(
+                    "column {column:?} appears twice; the header has: {}",
+                    found()
+                )));
             }
         };
     }
@@ -1448,6 +1491,58 @@ mod tests {
                 "no phone number",
             ]
         );
+    }
+
+    #[test]
+    fn one_bad_cell_does_not_hide_the_others() {
+        let (_, errors) = read_mapped(
+            b"Id,First,Last,Phone,Country,Points\n\
+              S9,Ed,Lee,12,Narnia,1.5\n\
+              S10,\xe9d,L\xe9e,+15551234567,US,1\n",
+            &[
+                "customer_id=Id",
+                "name=First+Last",
+                "phone_numbers=Phone",
+                "region=Country",
+                "loyalty_points=Points",
+            ],
+            &[],
+        );
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "line 2: Country: unknown country \"Narnia\": use an ISO 3166-1 code (GB, GBR) or an English name",
+                "line 2: Points: loyalty_points must be a whole number from 0 to 9007199254740991, not \"1.5\"",
+                "line 3: First: not UTF-8 text (save the file as UTF-8)",
+                "line 3: Last: not UTF-8 text (save the file as UTF-8)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_native_header_matches_as_people_write_it() {
+        let (rows, errors) = read(
+            "Customer ID,NAME,Loyalty Points,Is-VIP,phone numbers\n\
+             C1,Ann,10,yes,+15551234567\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0].record.customer.loyalty_points.value(), 10);
+        assert!(rows[0].record.customer.is_vip);
+        let (_, errors) = read("Customer ID,Name,Points,Is VIP,Phone\nC1,A,1,no,+15551234567\n");
+        assert_eq!(
+            errors[0].reason,
+            "unknown column \"Points\"; the header must be customer_id,name,loyalty_points,is_vip,phone_numbers \
+             (or map a CRM's own columns with --map); the header has: Customer ID, Name, Points, Is VIP, Phone"
+        );
+        // A Latin-1 header of a column nobody reads costs nothing.
+        let (rows, errors) = read_mapped(
+            b"Id,Full Name,Phone,N\xf6tes\nA1,Ann,+15551234567,x\n",
+            &["customer_id=Id", "name=Full Name", "phone_numbers=Phone"],
+            &[],
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows.len(), 1);
     }
 
     #[test]
