@@ -10,6 +10,9 @@ use std::io::{BufRead, Read};
 use std::rc::Rc;
 use std::str::FromStr;
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 use crate::domain::record::JsonTypes;
 use crate::domain::{CustomerRecord, FieldValue, NotAPhoneNumber, RecordProblem};
 use crate::normalise::{PhoneNormaliser, Region};
@@ -850,13 +853,24 @@ fn region_of_country(country: &str) -> Result<Region, String> {
             "unknown country {country:?}: use an ISO 3166-1 code (GB, GBR) or an English name, not a number"
         ));
     }
-    let squashed: String = country.chars().filter(|c| c.is_alphanumeric()).collect();
-    // "UK" is not ISO 3166 but is how most British records spell it.
-    let alpha2 = if squashed.eq_ignore_ascii_case("UK") {
-        Some("GB")
-    } else {
-        celes::Country::from_str(&squashed).ok().map(|c| c.alpha2)
-    };
+    // Accents folded ("Côte d'Ivoire", "Curaçao"), and ISO's inverted short names read both
+    // ways ("Korea, Republic of" is also tried as "Republic of Korea").
+    let folded: String = country.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    let mut spellings = vec![folded.clone()];
+    if let Some((head, tail)) = folded.split_once(',') {
+        spellings.push(format!("{tail} {head}"));
+    }
+    let alpha2 = spellings.iter().find_map(|spelling| {
+        let squashed: String = spelling.chars().filter(|c| c.is_alphanumeric()).collect();
+        // "UK" is not ISO 3166 but is how most British records spell it.
+        if squashed.eq_ignore_ascii_case("UK") {
+            return Some("GB");
+        }
+        celes::Country::from_str(&squashed)
+            .or_else(|_| celes::Country::from_alias(&squashed))
+            .ok()
+            .map(|c| c.alpha2)
+    });
     alpha2
         .and_then(|code| Region::from_str(code).ok())
         .ok_or_else(|| {
@@ -1307,6 +1321,12 @@ mod tests {
             ("South Korea", "KR"),
             ("Deu", "DE"),
             (" New Zealand ", "NZ"),
+            ("Korea, Republic of", "KR"),
+            ("Côte d'Ivoire", "CI"),
+            ("Curaçao", "CW"),
+            ("Türkiye", "TR"),
+            ("Iran, Islamic Republic of", "IR"),
+            ("Viet Nam", "VN"),
         ] {
             let region = region_of_country(country.trim()).unwrap();
             assert_eq!(region.code(), code, "{country}");
