@@ -43,6 +43,10 @@ pub enum StoreError {
         "a database password file needs a postgres:// URL that names the user (postgres://USER@HOST/DATABASE); got {0}"
     )]
     PasswordWithoutUser(String),
+    #[error(
+        "the database URL's parameter {0} is not one the Postgres driver reads (it would log its value); remove it"
+    )]
+    SecretParameter(String),
     #[error("cannot create the folder {path} for the SQLite database: {source}")]
     CreateFolder {
         path: String,
