@@ -227,7 +227,7 @@ impl Metrics {
             freshness.caches_cleared(),
         );
         catch_up(&self.change_listener_losses, freshness.listener_losses());
-        if self.client_certificates.has_handshakes() {
+        if self.client_certificates.is_configured() {
             for (reason, count) in self.client_certificates.refusals() {
                 catch_up(
                     &self

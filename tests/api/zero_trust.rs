@@ -212,6 +212,8 @@ async fn mutual_tls_admits_the_configured_name_from_the_ca_and_refuses_none_wron
         assert!(outcome.is_err(), "{what}: {outcome:?}");
     }
 
+    // A handshake without a certificate counts once rustls would have verified one by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, page) = exchange(&address, &files.cert, Some(&good), &[], "/metrics")
         .await
         .unwrap();
@@ -238,6 +240,8 @@ async fn optional_mode_opens_lookups_with_a_certificate_or_a_key_and_required_mo
         ca.display().to_string(),
         "--client-cert-mode".into(),
         "optional".into(),
+        "--client-cert-name".into(),
+        GENESYS_NAME.into(),
         "--api-key".into(),
         KEY_ONE.into(),
     ]);
@@ -254,6 +258,33 @@ async fn optional_mode_opens_lookups_with_a_certificate_or_a_key_and_required_mo
     assert!(
         bad_cert.is_err(),
         "a presented certificate must verify: {bad_cert:?}"
+    );
+    let wrong_name = client_certificate(&genesys, "dataactions.example.com", false);
+    let expired = client_certificate(&genesys, GENESYS_NAME, true);
+    for identity in [&wrong_name, &expired] {
+        let outcome = exchange(&address, &files.cert, Some(identity), &key, LOOKUP).await;
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+    // Refused certificates are counted in optional mode too; no certificate is no refusal here.
+    let (_, page) = exchange(&address, &files.cert, None, &key, "/metrics")
+        .await
+        .unwrap();
+    let name = "customer_lookup_tls_client_certificate_refusals_total";
+    for (reason, count) in [
+        ("untrusted", 1.0),
+        ("name_mismatch", 1.0),
+        ("expired", 1.0),
+        ("no_certificate", 0.0),
+    ] {
+        assert_eq!(
+            metric(&page, name, &[("reason", reason)]),
+            count,
+            "{reason}\n{page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("{name}{{reason=\"no_certificate\"}} 0")),
+        "{page}"
     );
 
     let mut required = files.tls_args();
