@@ -231,6 +231,10 @@ impl Application {
             certificate: None,
             client_ca: None,
             edge: services.live_edge(),
+            database_password: settings
+                .database_password_file
+                .clone()
+                .map(|path| (path, store.clone())),
             metrics: services.reload_metrics(),
         };
         let client_certificate_counts = services.client_certificate_counts();

@@ -116,7 +116,7 @@ impl Metrics {
             attempts: IntCounterVec::new(
                 Opts::new(
                     "config_reloads_total",
-                    "Re-reads of a file on SIGHUP, by source (tls_certificate, client_ca, api_key_file, basic_auth_file, admin_key_file, allow_cidr_file) and result (ok, error)",
+                    "Re-reads of a file on SIGHUP, by source (tls_certificate, client_ca, database_password_file, api_key_file, basic_auth_file, admin_key_file, allow_cidr_file) and result (ok, error)",
                 ),
                 &["source", "result"],
             )?,

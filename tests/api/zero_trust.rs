@@ -800,3 +800,101 @@ async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_fil
     let anonymous = client.get(format!("{base}{LOOKUP}")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// SIGHUP re-reads `--database-password-file` like the other files: counted in /metrics, all or
+/// nothing, and the pool keeps serving — from connections opened after the reload too. The local
+/// Postgres uses trust authentication, so this cannot show that the server checked the new
+/// password; what it shows is that the reload ran and that connections opened after it (every
+/// one was terminated) still carry the pool's own options (the application name).
+#[tokio::test]
+async fn sighup_rereads_the_database_password_file_for_new_connections() {
+    if crate::helpers::postgres_url().is_none() {
+        return;
+    }
+    let db = crate::helpers::TestDatabase::new(Backend::Postgres).await;
+    let name = db.postgres_name().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("db-password");
+    std::fs::write(&password, "first-Passw0rd\n").unwrap();
+    let mut command = binary();
+    command
+        .args([
+            "serve",
+            "--demo-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .args(["--database-url", &db.url, "--database-password-file"])
+        .arg(&password);
+    let mut server = ServeProcess::start(command);
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let metrics = || async {
+        let page = client.get(format!("{base}/metrics")).send().await;
+        page.unwrap().text().await.unwrap()
+    };
+    let reloads = |page: &str, result: &str| {
+        let labels = [("source", "database_password_file"), ("result", result)];
+        metric(page, "customer_lookup_config_reloads_total", &labels)
+    };
+    let failing = |page: &str| {
+        let labels = [("source", "database_password_file")];
+        metric(page, "customer_lookup_config_reload_failing", &labels)
+    };
+    assert!(
+        metrics()
+            .await
+            .contains("customer_lookup_config_reload_failing{source=\"database_password_file\"} 0")
+    );
+
+    std::fs::write(&password, "second-Passw0rd\n").unwrap();
+    hang_up(&server);
+    server.wait_for_log("database password reloaded");
+    let page = metrics().await;
+    assert_eq!((reloads(&page, "ok"), failing(&page)), (1.0, 0.0), "{page}");
+
+    // Every connection of the service gone: the next lookup needs a new one.
+    db.admin_sql(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = client.get(format!("{base}{LOOKUP}")).send().await.unwrap();
+        if answer.status() == 200 {
+            assert_eq!(json(&answer.text().await.unwrap()), json(ALICE));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no lookup after the reload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let admin = crate::helpers::postgres_url().unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let (ours,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'customer-lookup'",
+    )
+    .bind(&name)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(ours >= 1, "no new connection with the pool's options");
+
+    // A file that fails keeps the password in force, and says so in the metrics.
+    std::fs::write(&password, "\n").unwrap();
+    hang_up(&server);
+    let line = server.wait_for_log("database password NOT reloaded");
+    assert!(!line.contains("second-Passw0rd"), "{line}");
+    let page = metrics().await;
+    assert_eq!(
+        (reloads(&page, "error"), failing(&page)),
+        (1.0, 1.0),
+        "{page}"
+    );
+    let answer = client.get(format!("{base}{LOOKUP}")).send().await;
+    assert_eq!(answer.unwrap().status(), 200);
+}
