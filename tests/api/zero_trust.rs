@@ -711,13 +711,39 @@ fn the_terraform_export_carries_the_client_certificate_authority_when_asked() {
         outputs.contains("output \"client_certificate_authority\""),
         "{outputs}"
     );
+    // The integration's own setting, in its properties (the provider has no attribute for it).
+    let body: hcl::Body = hcl::from_str(&main).unwrap();
+    let integration = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource" && b.labels()[0].as_str() == "genesyscloud_integration"
+        })
+        .unwrap();
+    let config = integration
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "config")
+        .unwrap();
+    let properties = config
+        .body()
+        .attributes()
+        .find(|a| a.key() == "properties")
+        .unwrap();
+    let properties = hcl::format::to_string(properties.expr()).unwrap();
     assert!(
-        main.contains("select DigiCert as the client certificate authority"),
-        "{main}"
+        properties.contains("jsonencode")
+            && properties.contains("clientCertificateAuthority = var.client_certificate_authority"),
+        "{properties}"
     );
     assert!(
         stderr.contains("--client-ca") && !stderr.contains("warning"),
         "{stderr}"
+    );
+
+    let ([variables, _, _], _) = export(Some("genesys"));
+    assert!(
+        variables.contains("default     = \"Genesys Cloud\""),
+        "{variables}"
     );
 
     let ([variables, main, outputs], stderr) = export(None);
