@@ -141,7 +141,7 @@ pub struct StoreArgs {
     )]
     pub database_url: DatabaseUrl,
 
-    /// File whose first line is the Postgres password, put into the URL (which then names the user but no password); read at start.
+    /// File whose first line is the Postgres password, put into the URL (which then names the user but no password); read at start, and by serve again on SIGHUP (new connections use it).
     #[arg(long, env = "LOOKUP_DATABASE_PASSWORD_FILE")]
     pub database_password_file: Option<PathBuf>,
 

@@ -32,24 +32,24 @@ crate::named_values! {
 }
 
 impl ClientCertificateAuthority {
-    /// As the integration's setting and Genesys Cloud's API (`signingAuthority`) spell it.
+    /// The integration's `clientCertificateAuthority` property as Genesys Cloud holds it:
+    /// "Genesys Cloud" is what configurations exported from orgs show; "DigiCert" is the console's
+    /// label for the other choice.
     pub fn genesys_name(self) -> &'static str {
         match self {
-            Self::Genesys => "Genesys",
+            Self::Genesys => "Genesys Cloud",
             Self::DigiCert => "DigiCert",
         }
     }
 
-    /// What the admin sets on the integration, since no CX as Code attribute carries it.
+    /// What must be true of the integration and the service; printed with every export.
     pub fn setup_note(self) -> String {
         format!(
-            "Mutual TLS: in Admin > Integrations > the Web Services Data Actions integration > Configuration, \
-             select {} as the client certificate authority; the service must run with --client-ca holding that \
-             CA and --client-cert-name set to your region's data actions domain (docs/security.md).",
-            match self {
-                Self::Genesys => "Genesys Cloud",
-                Self::DigiCert => "DigiCert",
-            }
+            "Mutual TLS: the Web Services Data Actions integration's client certificate authority must be {} \
+             (its property clientCertificateAuthority: the Terraform module of --out sets it; otherwise select it \
+             in Admin > Integrations > the integration > Configuration); the service must run with --client-ca \
+             holding that CA and --client-cert-name set to your region's data actions domain (docs/security.md).",
+            self.genesys_name()
         )
     }
 }
@@ -510,7 +510,7 @@ impl Kit<'_> {
         if let Some(authority) = action.client_certificate {
             variable(
                 "client_certificate_authority",
-                "Who signs the client certificate Genesys Cloud presents to the service (Genesys or DigiCert): set the same on the integration",
+                "Who signs the client certificate Genesys Cloud presents to the service: Genesys Cloud or DigiCert (the integration's clientCertificateAuthority)",
                 Some(authority.genesys_name()),
                 false,
             );
@@ -582,14 +582,16 @@ impl Kit<'_> {
         );
         let _ = writeln!(main, "  integration_type = \"custom-rest-actions\"");
         let _ = writeln!(main, "  intended_state   = \"ENABLED\"");
-        if let Some(authority) = action.client_certificate {
-            // The genesyscloud provider has no attribute for the integration's client
-            // certificate authority: the module carries it as a variable and an output, and
-            // the note says where to set it.
-            let _ = writeln!(main, "  # {}", authority.setup_note());
-        }
         let _ = writeln!(main, "  config {{");
         let _ = writeln!(main, "    name = var.integration_name");
+        if action.client_certificate.is_some() {
+            // The integration type's own setting, in the free-form properties the provider
+            // passes through (no attribute of its own).
+            let _ = writeln!(
+                main,
+                "    properties = jsonencode({{\n      clientCertificateAuthority = var.client_certificate_authority\n    }})"
+            );
+        }
         if let Some(credential) = &credentials {
             // Web Services Data Actions look their credential up under this key, whatever its type.
             let _ = writeln!(
@@ -625,7 +627,7 @@ impl Kit<'_> {
                 outputs,
                 "\noutput \"client_certificate_authority\" {{\n  description = {}\n  value       = var.client_certificate_authority\n}}\n",
                 hcl_string(
-                    "Select this client certificate authority in the integration's Configuration (mutual TLS)"
+                    "The client certificate authority set on the integration (mutual TLS): the service's --client-ca must hold this CA"
                 )
             );
         }

@@ -1,5 +1,6 @@
 //! One reload path: on SIGHUP every file the service reads is read again — the TLS certificate,
-//! the client CA bundle, the key, password and allowlist files — each all or nothing, so a file
+//! the client CA bundle, the key, password, allowlist and database password files — each all or
+//! nothing, so a file
 //! that fails keeps its previous content in force. Each result is logged and counted in /metrics
 //! (`config_reloads_total`, `config_reload_failing`).
 
@@ -13,11 +14,14 @@ pub struct Reloadables {
     pub certificate: Option<Arc<ReloadableCertificate>>,
     pub client_ca: Option<Arc<ClientCertificates>>,
     pub edge: Arc<LiveEdge>,
+    /// `--database-password-file` and the store whose new connections use it.
+    pub database_password: Option<(std::path::PathBuf, crate::store::CustomerStore)>,
     pub metrics: ReloadMetrics,
 }
 
 const TLS_CERTIFICATE: &str = "tls_certificate";
 const CLIENT_CA: &str = "client_ca";
+const DATABASE_PASSWORD: &str = "database_password_file";
 
 impl Reloadables {
     /// Re-reads every configured source once.
@@ -55,6 +59,23 @@ impl Reloadables {
                 ),
             }
         }
+        if let Some((path, store)) = &self.database_password {
+            let result = crate::sources::single_secret(path)
+                .map_err(|e| e.to_string())
+                .and_then(|password| store.set_password(&password).map_err(|e| e.to_string()));
+            self.metrics.record(DATABASE_PASSWORD, result.is_ok());
+            match result {
+                Ok(()) => tracing::info!(
+                    source = DATABASE_PASSWORD,
+                    "database password reloaded; new connections use it, open ones stay"
+                ),
+                Err(error) => tracing::error!(
+                    source = DATABASE_PASSWORD,
+                    %error,
+                    "database password NOT reloaded; keeping the one in use"
+                ),
+            }
+        }
         for source in EdgeSource::ALL {
             let Some(result) = self.edge.reload(source) else {
                 continue;
@@ -81,6 +102,9 @@ impl Reloadables {
         }
         if self.client_ca.is_some() {
             self.metrics.track(CLIENT_CA);
+        }
+        if self.database_password.is_some() {
+            self.metrics.track(DATABASE_PASSWORD);
         }
         for source in EdgeSource::ALL {
             if self.edge.is_configured(source) {

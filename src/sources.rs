@@ -1,7 +1,7 @@
 //! Settings read from files that SIGHUP re-reads: API keys, Basic credentials, admin keys and the
 //! network allowlist. A file is parsed whole before anything changes, so a bad edit leaves the
-//! set in force (never half of it). Errors name the file and the line, never its content: these
-//! files hold secrets.
+//! set in force (never half of it). Errors about a secret file name the file and the line, never
+//! its content; the allowlist holds no secret, so its errors quote the entry that is wrong.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -52,10 +52,16 @@ impl<T> Swap<T> {
     }
 }
 
+/// The file's text, without the byte order mark some Windows editors put first (it would become
+/// part of the first key, password or network, which then never matches or parses).
 fn read_text(path: &Path) -> Result<String, SourceError> {
-    std::fs::read_to_string(path).map_err(|e| SourceError::Read {
+    let text = std::fs::read_to_string(path).map_err(|e| SourceError::Read {
         path: path.display().to_string(),
         reason: e.to_string(),
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
     })
 }
 
@@ -83,7 +89,17 @@ pub fn secret_entries<T>(
         tracing::warn!("{warning}");
     }
     let text = read_text(path)?;
-    entries(&text, path, skip_comment_line, parse)
+    let entries = entries(&text, path, skip_comment_line, parse)?;
+    if entries.is_empty() {
+        // More likely a truncated or half-written file than an intent to revoke every entry.
+        return Err(SourceError::Content {
+            path: path.display().to_string(),
+            reason:
+                "no entry in it (to admit nobody from this file, remove the option and restart)"
+                    .into(),
+        });
+    }
+    Ok(entries)
 }
 
 fn skip_comment_line(line: &str) -> &str {
@@ -141,7 +157,9 @@ struct IpRanges {
 
 #[derive(serde::Deserialize)]
 struct IpRange {
-    cidr: String,
+    /// Optional here: an entry of another service without one must not fail the document.
+    #[serde(default)]
+    cidr: Option<String>,
     #[serde(default)]
     service: String,
     /// Newer documents say which way traffic flows from Genesys' side; data actions call out.
@@ -162,43 +180,48 @@ pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, SourceError> {
         path: path.display().to_string(),
         reason,
     };
-    let networks =
-        if text.trim_start().starts_with('{') {
-            let document: IpRanges = serde_json::from_str(&text).map_err(|e| {
-                content_error(format!(
-                    "not a Genesys Cloud ipranges document ({{\"entities\": [...]}}): {e}"
-                ))
-            })?;
-            let mut networks = Vec::new();
-            for range in document.entities.iter().filter(|range| {
-                range.service == DATA_ACTIONS
-                    && range
-                        .direction
-                        .as_deref()
-                        .is_none_or(|d| d.eq_ignore_ascii_case("outbound"))
-            }) {
-                networks.push(crate::http::parse_network(&range.cidr).map_err(|reason| {
-                    content_error(format!("entity {:?}: {reason}", range.cidr))
-                })?);
-            }
-            if networks.is_empty() {
+    let networks = if text.trim_start().starts_with('{') {
+        let document: IpRanges = serde_json::from_str(&text).map_err(|e| {
+            content_error(format!(
+                "not a Genesys Cloud ipranges document ({{\"entities\": [...]}}): {e}"
+            ))
+        })?;
+        let mut networks = Vec::new();
+        for range in document.entities.iter().filter(|range| {
+            range.service == DATA_ACTIONS
+                && range
+                    .direction
+                    .as_deref()
+                    .is_none_or(|d| d.eq_ignore_ascii_case("outbound"))
+        }) {
+            let Some(cidr) = range.cidr.as_deref() else {
                 return Err(content_error(format!(
-                    "no {DATA_ACTIONS} ranges in this ipranges document"
+                    "a {DATA_ACTIONS} entity has no cidr"
                 )));
-            }
-            networks
-        } else {
-            let networks = entries(
-                &text,
-                path,
-                strip_trailing_comment,
-                crate::http::parse_network,
-            )?;
-            if networks.is_empty() {
-                return Err(content_error("no network in it".into()));
-            }
-            networks
-        };
+            };
+            networks.push(
+                crate::http::parse_network(cidr)
+                    .map_err(|reason| content_error(format!("entity {cidr:?}: {reason}")))?,
+            );
+        }
+        if networks.is_empty() {
+            return Err(content_error(format!(
+                "no {DATA_ACTIONS} ranges in this ipranges document"
+            )));
+        }
+        networks
+    } else {
+        let networks = entries(
+            &text,
+            path,
+            strip_trailing_comment,
+            crate::http::parse_network,
+        )?;
+        if networks.is_empty() {
+            return Err(content_error("no network in it".into()));
+        }
+        networks
+    };
     Ok(dedup(networks))
 }
 
@@ -309,5 +332,41 @@ mod tests {
         swap.store(vec![2]);
         assert_eq!(*held, [1]);
         assert_eq!(*swap.load(), [2]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_line() {
+        let keys = file("\u{feff}first-key-of-enough-length\n");
+        let parsed = secret_entries(keys.path(), |raw| Ok::<_, String>(raw.to_owned())).unwrap();
+        assert_eq!(parsed, ["first-key-of-enough-length"]);
+        assert_eq!(
+            single_secret(file("\u{feff}pw-on-line-one\n").path()).unwrap(),
+            "pw-on-line-one"
+        );
+        let plain = allowlist(file("\u{feff}10.0.0.0/8\n").path()).unwrap();
+        assert_eq!(plain[0].to_string(), "10.0.0.0/8");
+        let document =
+            "\u{feff}{\"entities\":[{\"cidr\":\"10.0.0.0/8\",\"service\":\"data-actions\"}]}";
+        assert_eq!(allowlist(file(document).path()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_entity_of_another_service_without_a_cidr_is_ignored_and_one_of_data_actions_refused() {
+        let document =
+            r#"{"entities":[{"cidr":"10.0.0.0/8","service":"data-actions"},{"service":"api"}]}"#;
+        assert_eq!(allowlist(file(document).path()).unwrap().len(), 1);
+        let document = r#"{"entities":[{"cidr":"10.0.0.0/8","service":"data-actions"},{"service":"data-actions"}]}"#;
+        let err = allowlist(file(document).path()).unwrap_err().to_string();
+        assert!(err.contains("no cidr"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_file_without_entries_is_refused() {
+        for text in ["", "\n\n", "# all keys removed\n", "\u{feff}"] {
+            let err = secret_entries(file(text).path(), |raw| Ok::<_, String>(raw.to_owned()))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("no entry"), "{text:?}: {err}");
+        }
     }
 }

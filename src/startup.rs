@@ -90,8 +90,9 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Services(#[from] ServicesError),
+    /// Not the error's `source`: `{:#}` would print the reason twice.
     #[error("the database password file: {0}")]
-    DatabasePassword(#[from] crate::sources::SourceError),
+    DatabasePassword(crate::sources::SourceError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -101,6 +102,12 @@ pub enum StartupError {
     Tls(#[from] crate::tls::TlsError),
     #[error("cannot watch for SIGHUP: {0}")]
     Signal(#[from] std::io::Error),
+}
+
+impl From<crate::sources::SourceError> for StartupError {
+    fn from(error: crate::sources::SourceError) -> Self {
+        Self::DatabasePassword(error)
+    }
 }
 
 /// The services of a started store, ready to be served: what `Application` binds, and what the
@@ -224,6 +231,10 @@ impl Application {
             certificate: None,
             client_ca: None,
             edge: services.live_edge(),
+            database_password: settings
+                .database_password_file
+                .clone()
+                .map(|path| (path, store.clone())),
             metrics: services.reload_metrics(),
         };
         let client_certificate_counts = services.client_certificate_counts();

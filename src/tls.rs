@@ -197,20 +197,37 @@ impl Refusal {
     }
 }
 
-/// Handshakes' client certificates, counted where rustls consults the verifier: every
-/// Certificate message a client sends, and every one that held a certificate. A message without
-/// one is a refusal when certificates are required, so those are the difference.
+/// Client certificates refused, by reason. A Certificate message without a certificate has no
+/// hook of its own: rustls asks `client_auth_mandatory` for every message and then, on the same
+/// thread and a few microseconds later, calls `verify_client_cert` only if a certificate is in
+/// it. So each message opens a *pending* entry for its thread that `verify_client_cert` closes;
+/// an entry still open when the same thread takes its next message, or older than
+/// [`PENDING_GRACE`] when counted, was a message without a certificate. All of it happens under
+/// one lock, so a scrape never counts a handshake that is between the two calls (a Prometheus
+/// counter cannot go back down); it is off only if a thread stalls longer than the grace between
+/// those two calls.
 #[derive(Debug, Default)]
 pub struct ClientCertificateCounts {
-    messages: AtomicU64,
-    presented: AtomicU64,
+    /// Mutual TLS is configured: /metrics shows the refusal series, at 0 before any.
+    configured: std::sync::atomic::AtomicBool,
     refused: [AtomicU64; 4],
+    missing: std::sync::Mutex<Missing>,
 }
 
+/// Messages awaiting `verify_client_cert`, by thread, and those settled as without certificate.
+#[derive(Debug, Default)]
+struct Missing {
+    pending: std::collections::HashMap<std::thread::ThreadId, std::time::Instant>,
+    settled: u64,
+}
+
+/// Far longer than rustls takes between `client_auth_mandatory` and `verify_client_cert`.
+const PENDING_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl ClientCertificateCounts {
-    /// Whether mutual TLS has seen a handshake (before that, /metrics shows no refusals).
-    pub fn has_handshakes(&self) -> bool {
-        self.messages.load(Ordering::Relaxed) > 0
+    /// Whether mutual TLS is configured (in either mode); without it /metrics shows no refusals.
+    pub fn is_configured(&self) -> bool {
+        self.configured.load(Ordering::Relaxed)
     }
 
     /// Refusals so far, by reason.
@@ -225,12 +242,41 @@ impl ClientCertificateCounts {
         match Self::slot(reason) {
             Some(slot) => self.refused[slot].load(Ordering::Relaxed),
             None => {
-                let presented = self.presented.load(Ordering::Relaxed);
-                self.messages
-                    .load(Ordering::Relaxed)
-                    .saturating_sub(presented)
+                let mut missing = self.missing();
+                let now = std::time::Instant::now();
+                let before = missing.pending.len();
+                missing
+                    .pending
+                    .retain(|_, since| now.duration_since(*since) < PENDING_GRACE);
+                missing.settled += (before - missing.pending.len()) as u64;
+                missing.settled
             }
         }
+    }
+
+    fn missing(&self) -> std::sync::MutexGuard<'_, Missing> {
+        self.missing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A Certificate message arrived on this thread (certificates required).
+    fn message(&self) {
+        let mut missing = self.missing();
+        let now = std::time::Instant::now();
+        if missing
+            .pending
+            .insert(std::thread::current().id(), now)
+            .is_some()
+        {
+            // The previous message on this thread never reached `verify_client_cert`.
+            missing.settled += 1;
+        }
+    }
+
+    /// The message this thread took held a certificate.
+    fn presented(&self) {
+        self.missing().pending.remove(&std::thread::current().id());
     }
 
     fn count(&self, reason: Refusal) {
@@ -340,6 +386,7 @@ impl ClientCertificates {
         counts: Arc<ClientCertificateCounts>,
     ) -> Result<Self, TlsError> {
         let (chain, _) = chain_verifier(ca_path, mandatory)?;
+        counts.configured.store(true, Ordering::Relaxed);
         Ok(Self {
             ca_path: ca_path.to_owned(),
             names,
@@ -459,10 +506,10 @@ impl ClientCertVerifier for ClientCertificates {
     }
 
     /// rustls asks this once for every Certificate message a client sends, with or without a
-    /// certificate in it: the count of messages (when a missing certificate is a refusal).
+    /// certificate in it (see `ClientCertificateCounts` for how a missing one is counted).
     fn client_auth_mandatory(&self) -> bool {
         if self.mandatory {
-            self.counts.messages.fetch_add(1, Ordering::Relaxed);
+            self.counts.message();
         }
         self.mandatory
     }
@@ -480,7 +527,7 @@ impl ClientCertVerifier for ClientCertificates {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         if self.mandatory {
-            self.counts.presented.fetch_add(1, Ordering::Relaxed);
+            self.counts.presented();
         }
         if let Err(error) = self
             .chain()
@@ -599,5 +646,30 @@ mod tests {
         let err = ReloadableCertificate::load(&dir.path().join("c.pem"), &dir.path().join("k.pem"))
             .unwrap_err();
         assert!(matches!(err, TlsError::Mismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_message_without_a_certificate_is_counted_once_and_one_mid_handshake_never() {
+        let counts = ClientCertificateCounts::default();
+        let missing = |counts: &ClientCertificateCounts| counts.refused(Refusal::NoCertificate);
+        // Between client_auth_mandatory and verify_client_cert at a scrape: not counted.
+        counts.message();
+        assert_eq!(missing(&counts), 0);
+        counts.presented();
+        std::thread::sleep(PENDING_GRACE * 2);
+        assert_eq!(missing(&counts), 0);
+        // No certificate: counted once rustls would have verified one, and only once.
+        counts.message();
+        assert_eq!(missing(&counts), 0);
+        std::thread::sleep(PENDING_GRACE * 2);
+        assert_eq!(missing(&counts), 1);
+        assert_eq!(missing(&counts), 1);
+        // Or as soon as the same thread takes its next message.
+        counts.message();
+        counts.message();
+        assert_eq!(missing(&counts), 2);
+        counts.presented();
+        std::thread::sleep(PENDING_GRACE * 2);
+        assert_eq!(missing(&counts), 2);
     }
 }

@@ -116,7 +116,7 @@ impl Metrics {
             attempts: IntCounterVec::new(
                 Opts::new(
                     "config_reloads_total",
-                    "Re-reads of a file on SIGHUP, by source (tls_certificate, client_ca, api_key_file, basic_auth_file, admin_key_file, allow_cidr_file) and result (ok, error)",
+                    "Re-reads of a file on SIGHUP, by source (tls_certificate, client_ca, database_password_file, api_key_file, basic_auth_file, admin_key_file, allow_cidr_file) and result (ok, error)",
                 ),
                 &["source", "result"],
             )?,
@@ -227,7 +227,7 @@ impl Metrics {
             freshness.caches_cleared(),
         );
         catch_up(&self.change_listener_losses, freshness.listener_losses());
-        if self.client_certificates.has_handshakes() {
+        if self.client_certificates.is_configured() {
             for (reason, count) in self.client_certificates.refusals() {
                 catch_up(
                     &self

@@ -78,15 +78,18 @@ impl CustomerStore {
         let (sender, receiver) = mpsc::channel(1024);
         match self {
             Self::Postgres { pool, .. } => {
-                let options = match direct {
-                    Some(url) => PgConnectOptions::from_str(url.expose()).map_err(|source| {
-                        StoreError::Connect {
-                            url: url.to_string(),
-                            source,
-                        }
-                    })?,
-                    None => pool.connect_options().as_ref().clone(),
-                };
+                // Without a URL of its own the listener takes the pool's options at each
+                // (re)connection, so a password re-read on SIGHUP reaches it too.
+                let options = direct
+                    .map(|url| {
+                        PgConnectOptions::from_str(url.expose()).map_err(|source| {
+                            StoreError::Connect {
+                                url: url.to_string(),
+                                source,
+                            }
+                        })
+                    })
+                    .transpose()?;
                 tokio::spawn(listen_postgres(pool.clone(), options, sender));
                 Ok(Some((ChangeSource::Notifications, receiver)))
             }
@@ -115,14 +118,21 @@ fn parse_payload(payload: &str) -> Change {
     numbers.map_or(Change::Everything, Change::Numbers)
 }
 
-async fn listen_postgres(pool: PgPool, options: PgConnectOptions, changes: mpsc::Sender<Change>) {
+async fn listen_postgres(
+    pool: PgPool,
+    options: Option<PgConnectOptions>,
+    changes: mpsc::Sender<Change>,
+) {
     let mut wait = Duration::from_millis(100);
     let mut heard = false;
     loop {
         if pool.is_closed() || changes.is_closed() {
             return;
         }
-        match listener(options.clone()).await {
+        let options = options
+            .clone()
+            .unwrap_or_else(|| pool.connect_options().as_ref().clone());
+        match listener(options).await {
             Ok(mut listener) => {
                 wait = Duration::from_millis(100);
                 heard = true;

@@ -45,6 +45,10 @@ pub enum StoreError {
         "a database password file needs a postgres:// URL that names the user (postgres://USER@HOST/DATABASE); got {0}"
     )]
     PasswordWithoutUser(String),
+    #[error(
+        "the database URL's parameter {0} is not one the Postgres driver reads (it would log its value); remove it"
+    )]
+    SecretParameter(String),
     #[error("cannot create the folder {path} for the SQLite database: {source}")]
     CreateFolder {
         path: String,
@@ -186,6 +190,12 @@ impl TryFrom<CustomerRow> for Customer {
     }
 }
 
+/// The pool's options (application name, statement logging, …) with another password.
+fn set_pool_password(pool: &PgPool, password: &str) {
+    let options = pool.connect_options().as_ref().clone().password(password);
+    pool.set_connect_options(options);
+}
+
 impl CustomerStore {
     /// Opens a pool. A SQLite file and its folder are created when missing.
     pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, StoreError> {
@@ -236,6 +246,18 @@ impl CustomerStore {
                 );
                 Ok(Self::Postgres { pool, lookups })
             }
+        }
+    }
+
+    /// Connections opened from now on use this password (read again from the password file on
+    /// SIGHUP); open ones keep working with the one they were opened with. Postgres only.
+    pub fn set_password(&self, password: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Postgres { pool, .. } => {
+                set_pool_password(pool, password);
+                Ok(())
+            }
+            Self::Sqlite { .. } => Err(StoreError::PasswordWithoutUser("sqlite:…".into())),
         }
     }
 
@@ -506,4 +528,24 @@ fn create_parent_folder(file: &Path) -> Result<(), StoreError> {
         path: folder.display().to_string(),
         source,
     })
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_password_reaches_the_options_of_new_connections_and_keeps_the_rest() {
+        // A lazy pool opens nothing: its options are what the next connection would use.
+        let options = PgConnectOptions::from_str("postgres://lookup@db.invalid/customers")
+            .unwrap()
+            .application_name("customer-lookup");
+        let pool = PgPoolOptions::new().connect_lazy_with(options);
+        set_pool_password(&pool, "second-Passw0rd");
+        let now = pool.connect_options();
+        assert!(format!("{now:?}").contains("second-Passw0rd"));
+        assert_eq!(now.get_application_name(), Some("customer-lookup"));
+        assert_eq!(now.get_username(), "lookup");
+        assert_eq!(now.get_host(), "db.invalid");
+    }
 }

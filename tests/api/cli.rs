@@ -397,6 +397,41 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     }
 }
 
+/// A database URL that is refused never reaches stderr beyond its scheme, whichever way it came.
+#[test]
+fn a_refused_database_url_never_shows_its_password() {
+    let shapes = [
+        "root:HUNTER8@dbhost/db",
+        "postgres//user:HUNTER8@host",
+        "my password is HUNTER8",
+        "postgres://u@h/db?sslpassword=HUNTER8",
+    ];
+    for shape in shapes {
+        let ways: [(&[&str], Option<&str>); 3] = [
+            (&["migrate", "--database-url", shape], None),
+            (&["migrate"], Some("DATABASE_URL")),
+            (&["serve"], Some("LOOKUP_LISTEN_DATABASE_URL")),
+        ];
+        for (args, variable) in ways {
+            let mut command = binary();
+            command.args(args);
+            if let Some(variable) = variable {
+                command.env(variable, shape);
+            }
+            let output = command.output().unwrap();
+            assert!(
+                !output.status.success(),
+                "{shape} via {args:?} {variable:?}"
+            );
+            let stderr = stderr(&output);
+            assert!(
+                stderr.contains("database URL") && !stderr.contains("HUNTER8"),
+                "{shape} via {args:?} {variable:?}: {stderr}"
+            );
+        }
+    }
+}
+
 /// `explain` prints the same steps the admin API's /api/v1/explain shows.
 #[tokio::test]
 async fn explain_prints_how_a_caller_id_is_read_and_answered() {

@@ -212,6 +212,8 @@ async fn mutual_tls_admits_the_configured_name_from_the_ca_and_refuses_none_wron
         assert!(outcome.is_err(), "{what}: {outcome:?}");
     }
 
+    // A handshake without a certificate counts once rustls would have verified one by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, page) = exchange(&address, &files.cert, Some(&good), &[], "/metrics")
         .await
         .unwrap();
@@ -238,6 +240,8 @@ async fn optional_mode_opens_lookups_with_a_certificate_or_a_key_and_required_mo
         ca.display().to_string(),
         "--client-cert-mode".into(),
         "optional".into(),
+        "--client-cert-name".into(),
+        GENESYS_NAME.into(),
         "--api-key".into(),
         KEY_ONE.into(),
     ]);
@@ -254,6 +258,33 @@ async fn optional_mode_opens_lookups_with_a_certificate_or_a_key_and_required_mo
     assert!(
         bad_cert.is_err(),
         "a presented certificate must verify: {bad_cert:?}"
+    );
+    let wrong_name = client_certificate(&genesys, "dataactions.example.com", false);
+    let expired = client_certificate(&genesys, GENESYS_NAME, true);
+    for identity in [&wrong_name, &expired] {
+        let outcome = exchange(&address, &files.cert, Some(identity), &key, LOOKUP).await;
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+    // Refused certificates are counted in optional mode too; no certificate is no refusal here.
+    let (_, page) = exchange(&address, &files.cert, None, &key, "/metrics")
+        .await
+        .unwrap();
+    let name = "customer_lookup_tls_client_certificate_refusals_total";
+    for (reason, count) in [
+        ("untrusted", 1.0),
+        ("name_mismatch", 1.0),
+        ("expired", 1.0),
+        ("no_certificate", 0.0),
+    ] {
+        assert_eq!(
+            metric(&page, name, &[("reason", reason)]),
+            count,
+            "{reason}\n{page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("{name}{{reason=\"no_certificate\"}} 0")),
+        "{page}"
     );
 
     let mut required = files.tls_args();
@@ -608,6 +639,26 @@ async fn a_database_password_file_needs_a_postgres_url_with_a_user_and_is_never_
     let stderr = String::from_utf8_lossy(&sqlite.stderr);
     assert!(stderr.contains("postgres://"), "{stderr}");
     assert!(!stderr.contains("Pg-S3cret"), "{stderr}");
+    // A refused file is named once, with its reason once.
+    let empty = dir.path().join("pwempty.txt");
+    std::fs::write(&empty, "\n").unwrap();
+    let output = binary()
+        .args([
+            "migrate",
+            "--database-url",
+            "postgres://lookup@127.0.0.1:9/x",
+        ])
+        .arg("--database-password-file")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr.matches("the first line is empty").count(),
+        1,
+        "{stderr}"
+    );
     // Trust authentication ignores the password, so a local Postgres shows it is accepted.
     if crate::helpers::postgres_url().is_some() {
         let db = crate::helpers::TestDatabase::new(Backend::Postgres).await;
@@ -660,13 +711,39 @@ fn the_terraform_export_carries_the_client_certificate_authority_when_asked() {
         outputs.contains("output \"client_certificate_authority\""),
         "{outputs}"
     );
+    // The integration's own setting, in its properties (the provider has no attribute for it).
+    let body: hcl::Body = hcl::from_str(&main).unwrap();
+    let integration = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource" && b.labels()[0].as_str() == "genesyscloud_integration"
+        })
+        .unwrap();
+    let config = integration
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "config")
+        .unwrap();
+    let properties = config
+        .body()
+        .attributes()
+        .find(|a| a.key() == "properties")
+        .unwrap();
+    let properties = hcl::format::to_string(properties.expr()).unwrap();
     assert!(
-        main.contains("select DigiCert as the client certificate authority"),
-        "{main}"
+        properties.contains("jsonencode")
+            && properties.contains("clientCertificateAuthority = var.client_certificate_authority"),
+        "{properties}"
     );
     assert!(
         stderr.contains("--client-ca") && !stderr.contains("warning"),
         "{stderr}"
+    );
+
+    let ([variables, _, _], _) = export(Some("genesys"));
+    assert!(
+        variables.contains("default     = \"Genesys Cloud\""),
+        "{variables}"
     );
 
     let ([variables, main, outputs], stderr) = export(None);
@@ -690,7 +767,8 @@ async fn sighup_never_stops_the_service_even_with_nothing_to_reload() {
 }
 
 #[tokio::test]
-async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_file_admits_nobody() {
+async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_file_changes_nothing()
+{
     let files = tempfile::tempdir().unwrap();
     let (basic, admin) = (files.path().join("basic"), files.path().join("admin"));
     std::fs::write(
@@ -736,19 +814,113 @@ async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_fil
     assert_eq!(customer(KEY_ONE).await.unwrap().status(), 401);
     assert_eq!(customer(KEY_TWO).await.unwrap().status(), 200);
 
-    // Emptied files: nobody is admitted, not everybody.
+    // Emptied files (truncated, half-written): refused, and the entries in force stay.
     std::fs::write(&basic, "# all revoked\n").unwrap();
     std::fs::write(&admin, "").unwrap();
     hang_up(&server);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while lookup("second-password").await.unwrap().status() != 401 {
-        assert!(
-            Instant::now() < deadline,
-            "the emptied file was not applied"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let refused = server.wait_for_log("basic_auth_file NOT reloaded");
+    assert!(refused.contains("no entry"), "{refused}");
+    server.wait_for_log("admin_key_file NOT reloaded");
+    assert_eq!(lookup("second-password").await.unwrap().status(), 200);
+    assert_eq!(customer(KEY_TWO).await.unwrap().status(), 200);
     let anonymous = client.get(format!("{base}{LOOKUP}")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    assert_eq!(customer(KEY_TWO).await.unwrap().status(), 401);
+}
+
+/// SIGHUP re-reads `--database-password-file` like the other files: counted in /metrics, all or
+/// nothing, and the pool keeps serving — from connections opened after the reload too. The local
+/// Postgres uses trust authentication, so this cannot show that the server checked the new
+/// password; what it shows is that the reload ran and that connections opened after it (every
+/// one was terminated) still carry the pool's own options (the application name).
+#[tokio::test]
+async fn sighup_rereads_the_database_password_file_for_new_connections() {
+    if crate::helpers::postgres_url().is_none() {
+        return;
+    }
+    let db = crate::helpers::TestDatabase::new(Backend::Postgres).await;
+    let name = db.postgres_name().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("db-password");
+    std::fs::write(&password, "first-Passw0rd\n").unwrap();
+    let mut command = binary();
+    command
+        .args([
+            "serve",
+            "--demo-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .args(["--database-url", &db.url, "--database-password-file"])
+        .arg(&password);
+    let mut server = ServeProcess::start(command);
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let metrics = || async {
+        let page = client.get(format!("{base}/metrics")).send().await;
+        page.unwrap().text().await.unwrap()
+    };
+    let reloads = |page: &str, result: &str| {
+        let labels = [("source", "database_password_file"), ("result", result)];
+        metric(page, "customer_lookup_config_reloads_total", &labels)
+    };
+    let failing = |page: &str| {
+        let labels = [("source", "database_password_file")];
+        metric(page, "customer_lookup_config_reload_failing", &labels)
+    };
+    assert!(
+        metrics()
+            .await
+            .contains("customer_lookup_config_reload_failing{source=\"database_password_file\"} 0")
+    );
+
+    std::fs::write(&password, "second-Passw0rd\n").unwrap();
+    hang_up(&server);
+    server.wait_for_log("database password reloaded");
+    let page = metrics().await;
+    assert_eq!((reloads(&page, "ok"), failing(&page)), (1.0, 0.0), "{page}");
+
+    // Every connection of the service gone: the next lookup needs a new one.
+    db.admin_sql(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = client.get(format!("{base}{LOOKUP}")).send().await.unwrap();
+        if answer.status() == 200 {
+            assert_eq!(json(&answer.text().await.unwrap()), json(ALICE));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no lookup after the reload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let admin = crate::helpers::postgres_url().unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let (ours,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'customer-lookup'",
+    )
+    .bind(&name)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(ours >= 1, "no new connection with the pool's options");
+
+    // A file that fails keeps the password in force, and says so in the metrics.
+    std::fs::write(&password, "\n").unwrap();
+    hang_up(&server);
+    let line = server.wait_for_log("database password NOT reloaded");
+    assert!(!line.contains("second-Passw0rd"), "{line}");
+    let page = metrics().await;
+    assert_eq!(
+        (reloads(&page, "error"), failing(&page)),
+        (1.0, 1.0),
+        "{page}"
+    );
+    let answer = client.get(format!("{base}{LOOKUP}")).send().await;
+    assert_eq!(answer.unwrap().status(), 200);
 }
