@@ -100,18 +100,24 @@ impl ResolvesServerCert for ReloadableCertificate {
     }
 }
 
+/// Every certificate of a PEM file, or why there is none.
+fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certificates.is_empty() {
+        return Err("no PEM certificate in it".into());
+    }
+    Ok(certificates)
+}
+
 fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<CertifiedKey, TlsError> {
     let cert_error = |reason: String| TlsError::Certificate {
         path: cert_path.display().to_string(),
         reason,
     };
-    let chain = CertificateDer::pem_file_iter(cert_path)
-        .map_err(|e| cert_error(e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| cert_error(e.to_string()))?;
-    if chain.is_empty() {
-        return Err(cert_error("no PEM certificate in it".into()));
-    }
+    let chain = pem_certificates(cert_path).map_err(cert_error)?;
     let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| TlsError::Key {
         path: key_path.display().to_string(),
         reason: e.to_string(),
@@ -447,13 +453,7 @@ fn chain_verifier(
         path: path.display().to_string(),
         reason,
     };
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|e| ca_error(e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ca_error(e.to_string()))?;
-    if certificates.is_empty() {
-        return Err(ca_error("no PEM certificate in it".into()));
-    }
+    let certificates = pem_certificates(path).map_err(ca_error)?;
     let mut roots = rustls::RootCertStore::empty();
     for certificate in certificates {
         roots
