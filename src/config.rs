@@ -18,7 +18,8 @@ use crate::cache::CacheSettings;
 use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
 use crate::genesys::{ActionAuth, ClientCertificateAuthority};
 use crate::http::{
-    ApiKey, BasicCredential, ClientCertMode, EdgeSettings, RequestLimits, parse_network,
+    ApiKey, BasicCredential, ClientCertMode, EdgeSettings, ForwardedHeader, RequestLimits,
+    parse_network,
 };
 use crate::import::rejects::MaxInvalid;
 use crate::import::{ColumnMapping, ImportFormat, OnInvalid};
@@ -300,7 +301,7 @@ pub struct EdgeArgs {
     pub client_cert_names: Vec<CertificateName>,
 
     /// With --client-ca: required (the handshake fails without a valid client certificate; configured keys are needed as well) or optional (a valid certificate admits a lookup by itself; without one, a key or password is needed).
-    #[arg(long, env = "LOOKUP_CLIENT_CERT_MODE", default_value = "required", value_parser = one_of::<ClientCertMode>(&ClientCertMode::NAMES))]
+    #[arg(requires = "client_ca", long, env = "LOOKUP_CLIENT_CERT_MODE", default_value = "required", value_parser = one_of::<ClientCertMode>(&ClientCertMode::NAMES))]
     pub client_cert_mode: ClientCertMode,
 
     /// Accepted API key, sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`; repeat to rotate. `sha256:<hex>` gives the key's SHA-256 instead of the key.
@@ -343,9 +344,13 @@ pub struct EdgeArgs {
     #[arg(long, env = "LOOKUP_ALLOW_CIDR_FILE")]
     pub allow_cidr_file: Option<PathBuf>,
 
-    /// Proxy (IP or CIDR) whose X-Forwarded-For / Forwarded headers name the real client; repeatable. Default: none, headers ignored.
+    /// Proxy (IP or CIDR) whose --forwarded-header names the real client; repeatable. Default: none, headers ignored.
     #[arg(long = "trusted-proxy", env = "LOOKUP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<IpNet>,
+
+    /// The header the trusted proxies write the client's address in: x-forwarded-for (nginx, load balancers, ngrok, cloudflared) or forwarded (RFC 7239). The other header is ignored, since a proxy passes on whatever a client wrote in it.
+    #[arg(long, env = "LOOKUP_FORWARDED_HEADER", default_value = "x-forwarded-for", value_parser = one_of::<ForwardedHeader>(&ForwardedHeader::NAMES))]
+    pub forwarded_header: ForwardedHeader,
 
     /// A client must send its whole request within this time, or it is dropped (408).
     #[arg(long, env = "LOOKUP_REQUEST_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
@@ -651,6 +656,7 @@ impl ServeArgs {
                 allow_cidr_file: edge.allow_cidr_file.clone(),
                 client_certificates: edge.client_ca.as_ref().map(|_| edge.client_cert_mode),
                 trusted_proxies: edge.trusted_proxies.clone(),
+                forwarded_header: edge.forwarded_header,
                 rate_limit: edge.rate_limit,
                 metrics_need_credentials: self.metrics_auth,
                 docs: match self.docs {
@@ -820,6 +826,24 @@ mod tests {
             serde_json::to_value(serve.unknown.answer()).unwrap(),
             serde_json::json!({"customer_id":"UNKNOWN","name":"Unknown Customer","loyalty_points":0,"is_vip":false})
         );
+    }
+
+    #[test]
+    fn client_certificate_settings_need_a_client_ca() {
+        for flag in [
+            &["--client-cert-mode", "optional"][..],
+            &[
+                "--client-cert-name",
+                "dataactions.prod.us-east-1.mypurecloud.com",
+            ][..],
+        ] {
+            let mut args = vec!["customer-lookup", "serve"];
+            args.extend(flag);
+            let err = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(err.contains("--client-ca"), "{flag:?}: {err}");
+        }
+        // The default mode alone asks for nothing.
+        assert!(Cli::try_parse_from(["customer-lookup", "serve"]).is_ok());
     }
 
     #[test]

@@ -113,17 +113,22 @@ impl Reloadables {
         }
     }
 
+    /// SIGHUP caught from now on: until `reload_on` runs, one that arrives is kept for it, and
+    /// the process is never ended by one (the default action), even while it still connects
+    /// to the database at start.
+    pub fn catch_sighup() -> std::io::Result<tokio::signal::unix::Signal> {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::hangup())
+    }
+
     /// Re-reads everything on every SIGHUP, for the life of the process. SIGHUP is caught even
     /// with nothing to re-read, so it never ends the process.
-    pub fn reload_on_sighup(self) -> std::io::Result<()> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut hangups = signal(SignalKind::hangup())?;
+    pub fn reload_on(self, mut hangups: tokio::signal::unix::Signal) {
         self.track();
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {
                 self.reload_all();
             }
         });
-        Ok(())
     }
 }

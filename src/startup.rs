@@ -224,6 +224,7 @@ impl Application {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
+        let hangups = crate::reload::Reloadables::catch_sighup()?;
         log_configuration(settings, workers);
         let services = prepare(settings).await?;
         let store = services.store().clone();
@@ -302,7 +303,7 @@ impl Application {
             }
             None => (server.listen(listener).map_err(listen_error)?, "http"),
         };
-        reloadables.reload_on_sighup()?;
+        reloadables.reload_on(hangups);
         let server = server.run();
         tracing::info!(address = %address, "listening on {scheme}://{address}");
         Ok(Self {

@@ -456,6 +456,13 @@ fn chain_verifier(
     let certificates = pem_certificates(path).map_err(ca_error)?;
     let mut roots = rustls::RootCertStore::empty();
     for certificate in certificates {
+        if let Some(subject) = not_a_ca(&certificate) {
+            tracing::warn!(
+                path = %path.display(),
+                %subject,
+                "a certificate in the client CA bundle is not a CA certificate: client certificates are checked against the CAs that issued them (for Genesys Cloud, the region's CA)"
+            );
+        }
         roots
             .add(certificate)
             .map_err(|e| ca_error(format!("a certificate in it is not a usable CA: {e}")))?;
@@ -495,9 +502,42 @@ fn dns_names(certificate: &CertificateDer<'_>) -> Vec<String> {
 fn subject_and_issuer(certificate: &CertificateDer<'_>) -> (String, String) {
     use x509_parser::prelude::{FromDer, X509Certificate};
     match X509Certificate::from_der(certificate.as_ref()) {
-        Ok((_, parsed)) => (parsed.subject().to_string(), parsed.issuer().to_string()),
+        Ok((_, parsed)) => (
+            loggable(&parsed.subject().to_string()),
+            loggable(&parsed.issuer().to_string()),
+        ),
         Err(_) => ("(unreadable)".into(), "(unreadable)".into()),
     }
+}
+
+/// The subject of a certificate that does not say it is a CA (basic constraints absent or
+/// CA:FALSE); `None` for a CA or an unreadable certificate (rustls judges those).
+fn not_a_ca(certificate: &CertificateDer<'_>) -> Option<String> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, parsed) = X509Certificate::from_der(certificate.as_ref()).ok()?;
+    let is_ca = matches!(parsed.basic_constraints(), Ok(Some(constraints)) if constraints.value.ca);
+    (!is_ca).then(|| loggable(&parsed.subject().to_string()))
+}
+
+/// Text from a certificate any client can write, made safe for a log line: control characters
+/// escaped (no forged lines, no terminal escapes) and the length bounded.
+fn loggable(text: &str) -> String {
+    const MAX_CHARS: usize = 256;
+    let mut out: String = text
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if text.chars().count() > MAX_CHARS {
+        out.push('…');
+    }
+    out
 }
 
 impl ClientCertVerifier for ClientCertificates {
@@ -579,6 +619,19 @@ pub fn self_signed(hosts: &[String]) -> Result<(String, String), TlsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_text_is_logged_on_one_line() {
+        assert_eq!(loggable("CN=a, O=b"), "CN=a, O=b");
+        let forged = "O=x\n2026-12-01 INFO request path=/api\u{1b}[31m";
+        let logged = loggable(forged);
+        assert!(!logged.chars().any(char::is_control), "{logged:?}");
+        assert!(
+            logged.contains("\\n2026") && logged.contains("\\u{1b}"),
+            "{logged:?}"
+        );
+        assert_eq!(loggable(&"A".repeat(1000)).chars().count(), 257);
+    }
 
     #[test]
     fn generated_certificates_load_and_reload_with_a_new_fingerprint() {

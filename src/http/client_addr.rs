@@ -1,6 +1,7 @@
 //! Who the client is. The TCP peer, unless the peer is a trusted proxy: then the nearest
-//! untrusted hop in `Forwarded` (RFC 7239) or `X-Forwarded-For`. Headers from anyone else are
-//! ignored, since any client can write them.
+//! untrusted hop in the one header the proxies write, `X-Forwarded-For` or `Forwarded` (RFC
+//! 7239). The other header is ignored: a proxy passes on whatever a client put in the header it
+//! does not write itself. Headers from anyone else are ignored, since any client can write them.
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -8,16 +9,46 @@ use std::str::FromStr;
 use actix_web::http::header::HeaderMap;
 use ipnet::IpNet;
 
+crate::named_values! {
+    /// The header trusted proxies write the client's address in.
+    pub enum ForwardedHeader {
+        XForwardedFor => "x-forwarded-for",
+        Forwarded => "forwarded",
+    }
+}
+
+/// What nginx, load balancers and the tunnels developers use write.
+impl Default for ForwardedHeader {
+    fn default() -> Self {
+        Self::XForwardedFor
+    }
+}
+
 /// The client address used for the allowlist, the rate limit and the logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-/// A network, written `10.0.0.0/8` or as a single address `10.1.2.3`.
+/// A network, written `10.0.0.0/8` or as a single address `10.1.2.3`. An IPv4-mapped IPv6
+/// network (`::ffff:10.0.0.0/104`) is the IPv4 network it maps, as clients' addresses are.
 pub fn parse_network(raw: &str) -> Result<IpNet, String> {
     let raw = raw.trim();
-    IpNet::from_str(raw)
+    let network = IpNet::from_str(raw)
         .or_else(|_| IpAddr::from_str(raw).map(IpNet::from))
-        .map_err(|_| format!("{raw:?} is not an IP address or CIDR network (such as 10.0.0.0/8)"))
+        .map_err(|_| {
+            format!("{raw:?} is not an IP address or CIDR network (such as 10.0.0.0/8)")
+        })?;
+    match network {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .map_err(|e| format!("{raw:?}: {e}")),
+            None => Ok(network),
+        },
+        IpNet::V6(v6) if v6.addr().to_ipv4_mapped().is_some() => Err(format!(
+            "{raw:?} mixes IPv4-mapped and other IPv6 addresses: write the IPv4 network (such as 10.0.0.0/8)"
+        )),
+        _ => Ok(network),
+    }
 }
 
 pub fn contains(networks: &[IpNet], ip: IpAddr) -> bool {
@@ -33,12 +64,20 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+pub fn resolve(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted_proxies: &[IpNet],
+    header: ForwardedHeader,
+) -> IpAddr {
     let peer = canonical(peer);
     if !contains(trusted_proxies, peer) {
         return peer;
     }
-    let hops = forwarded_hops(headers).or_else(|| x_forwarded_for_hops(headers));
+    let hops = match header {
+        ForwardedHeader::XForwardedFor => x_forwarded_for_hops(headers),
+        ForwardedHeader::Forwarded => forwarded_hops(headers),
+    };
     let Some(hops) = hops else { return peer };
     // Right to left: each trusted proxy vouches for the hop before it.
     let mut client = peer;
@@ -111,6 +150,8 @@ mod tests {
     use super::*;
     use crate::http::test_headers as headers;
 
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
@@ -121,7 +162,12 @@ mod tests {
             ("x-forwarded-for", "10.9.9.9"),
             ("forwarded", "for=10.8.8.8"),
         ]);
-        assert_eq!(resolve(ip("203.0.113.5"), &h, &[]), ip("203.0.113.5"));
+        for header in [XFF, ForwardedHeader::Forwarded] {
+            assert_eq!(
+                resolve(ip("203.0.113.5"), &h, &[], header),
+                ip("203.0.113.5")
+            );
+        }
     }
 
     #[test]
@@ -131,22 +177,52 @@ mod tests {
             parse_network("10.0.0.0/8").unwrap(),
         ];
         let h = headers(&[("x-forwarded-for", "198.51.100.7, 203.0.113.9, 10.0.0.2")]);
-        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("127.0.0.1"), &h, &trusted, XFF),
+            ip("203.0.113.9")
+        );
+        let forwarded = ForwardedHeader::Forwarded;
         let h = headers(&[(
             "forwarded",
             "for=198.51.100.7;proto=https, for=\"[2001:db8::1]:443\"",
         )]);
-        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("2001:db8::1"));
-        let h = headers(&[("forwarded", "for=unknown")]);
-        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("127.0.0.1"));
         assert_eq!(
-            resolve(ip("127.0.0.1"), &HeaderMap::new(), &trusted),
+            resolve(ip("127.0.0.1"), &h, &trusted, forwarded),
+            ip("2001:db8::1")
+        );
+        let h = headers(&[("forwarded", "for=unknown")]);
+        assert_eq!(
+            resolve(ip("127.0.0.1"), &h, &trusted, forwarded),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            resolve(ip("127.0.0.1"), &HeaderMap::new(), &trusted, XFF),
             ip("127.0.0.1")
         );
         let h = headers(&[("x-forwarded-for", "192.0.2.1:5555")]);
         assert_eq!(
-            resolve(ip("::ffff:127.0.0.1"), &h, &trusted),
+            resolve(ip("::ffff:127.0.0.1"), &h, &trusted, XFF),
             ip("192.0.2.1")
+        );
+    }
+
+    #[test]
+    fn only_the_header_the_proxies_write_is_read() {
+        let trusted = vec![parse_network("127.0.0.1").unwrap()];
+        // The proxy appended the real client to X-Forwarded-For and passed on the client's own
+        // Forwarded header: that one must not name the client.
+        let h = headers(&[
+            ("forwarded", "for=52.1.2.9"),
+            ("x-forwarded-for", "8.8.8.8"),
+        ]);
+        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted, XFF), ip("8.8.8.8"));
+        let h = headers(&[
+            ("x-forwarded-for", "52.1.2.9"),
+            ("forwarded", "for=8.8.8.8"),
+        ]);
+        assert_eq!(
+            resolve(ip("127.0.0.1"), &h, &trusted, ForwardedHeader::Forwarded),
+            ip("8.8.8.8")
         );
     }
 
@@ -166,5 +242,11 @@ mod tests {
         ));
         assert!(parse_network("10.0.0.0/33").is_err());
         assert!(parse_network("example.com").unwrap_err().contains("CIDR"));
+        // IPv4-mapped networks are the IPv4 networks clients' addresses are compared with.
+        let mapped = parse_network("::ffff:10.9.0.0/112").unwrap();
+        assert_eq!(mapped, parse_network("10.9.0.0/16").unwrap());
+        assert!(contains(&[mapped], ip("10.9.0.5")));
+        assert!(contains(&[mapped], ip("::ffff:10.9.0.5")));
+        assert!(parse_network("::ffff:0.0.0.0/80").is_err());
     }
 }

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use ipnet::IpNet;
 
-use super::client_addr::{self, ClientAddr};
+use super::client_addr::{self, ClientAddr, ForwardedHeader};
 use super::live::LiveEdge;
 use super::rate_limit::ClientRateLimit;
 use super::routes;
@@ -29,6 +29,7 @@ pub struct EdgePolicy {
     /// `--client-cert-mode optional`: a verified client certificate admits a lookup by itself.
     pub certificate_admits: bool,
     pub trusted_proxies: Vec<IpNet>,
+    pub forwarded_header: ForwardedHeader,
     pub rate_limit: Option<ClientRateLimit>,
     /// The `WWW-Authenticate` challenge for the configured kinds of credential.
     pub challenge: String,
@@ -103,6 +104,7 @@ pub async fn guard(
         peer,
         req.headers(),
         &policy.trusted_proxies,
+        policy.forwarded_header,
     ));
     req.extensions_mut().insert(client);
     match policy.check(&req, client) {

@@ -29,7 +29,7 @@ use actix_web::{App, HttpResponse, Route, middleware, web};
 use ipnet::IpNet;
 
 pub use self::auth::{ApiKey, BasicCredential};
-pub use self::client_addr::parse_network;
+pub use self::client_addr::{ForwardedHeader, parse_network};
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 pub use self::explain::explanation_json;
@@ -90,6 +90,8 @@ pub struct EdgeSettings {
     /// Mutual TLS, when `--client-ca` is given.
     pub client_certificates: Option<ClientCertMode>,
     pub trusted_proxies: Vec<IpNet>,
+    /// The header the trusted proxies write the client's address in.
+    pub forwarded_header: ForwardedHeader,
     /// Requests per second per client; 0 is no limit.
     pub rate_limit: u32,
     /// /metrics is guarded like the API instead of open like the probes.
@@ -140,6 +142,7 @@ impl EdgeSettings {
             restrict_networks: !self.allowed_networks.is_empty() || self.allow_cidr_file.is_some(),
             certificate_admits: self.client_certificates == Some(ClientCertMode::Optional),
             trusted_proxies: self.trusted_proxies.clone(),
+            forwarded_header: self.forwarded_header,
             rate_limit: ClientRateLimit::per_second(self.rate_limit),
             challenge: challenges.join(", "),
             metrics_need_credentials: self.metrics_need_credentials,

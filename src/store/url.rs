@@ -63,10 +63,11 @@ impl DatabaseUrl {
         let Ok(url) = url::Url::parse(&self.url) else {
             return Ok(()); // sqlx refuses it too, and `Display` shows no more than the scheme
         };
-        match url.query_pairs().find(|(key, _)| {
-            let key = key.to_ascii_lowercase();
-            key.contains("password") && key != "password"
-        }) {
+        // Only `password` exactly is the driver's: `PASSWORD=` would be logged like any unknown.
+        match url
+            .query_pairs()
+            .find(|(key, _)| key.to_ascii_lowercase().contains("password") && key != "password")
+        {
             Some((key, _)) => Err(StoreError::SecretParameter(key.into_owned())),
             None => Ok(()),
         }
@@ -110,15 +111,12 @@ impl DatabaseUrl {
             // Only fails for URLs that cannot have credentials, which have none to hide.
             let _ = url.set_password(Some("REDACTED"));
         }
-        let secret_params = ["password", "sslpassword"];
-        if url
-            .query_pairs()
-            .any(|(k, _)| secret_params.contains(&k.as_ref()))
-        {
+        let secret = |key: &str| key.to_ascii_lowercase().contains("password");
+        if url.query_pairs().any(|(k, _)| secret(&k)) {
             let pairs: Vec<(String, String)> = url
                 .query_pairs()
                 .map(|(k, v)| {
-                    let v = if secret_params.contains(&k.as_ref()) {
+                    let v = if secret(&k) {
                         "REDACTED".into()
                     } else {
                         v.into_owned()
@@ -244,6 +242,8 @@ mod tests {
             "postgres://u@h/db?sslpassword=HUNTER8",
             "postgres://u@h/db?sslmode=require&SSLPassword=HUNTER8",
             "postgresql://u@h/db?my_password_2=HUNTER8",
+            "postgres://u@127.0.0.1:1/db?PASSWORD=HUNTER8&options=x",
+            "postgres://u@h/db?Password=HUNTER8",
         ] {
             let err = DatabaseUrl::parse(raw).unwrap_err();
             assert!(

@@ -413,12 +413,40 @@ async fn the_allowlist_admits_only_its_networks_and_trusts_forwarding_only_from_
             .status(),
         200
     );
+    // The proxies write X-Forwarded-For (the default): a Forwarded header is what a client
+    // wrote and the proxy passed on.
     assert_eq!(
         get(&proxied, Some(("Forwarded", "for=10.9.8.7;proto=https")))
             .await
             .unwrap()
             .status(),
+        403
+    );
+    let rfc7239 = TestApp::spawn(
+        Backend::Sqlite,
+        &[
+            "--allow-cidr",
+            "10.0.0.0/8",
+            "--trusted-proxy",
+            "127.0.0.1/32",
+            "--forwarded-header",
+            "forwarded",
+        ],
+    )
+    .await;
+    assert_eq!(
+        get(&rfc7239, Some(("Forwarded", "for=10.9.8.7;proto=https")))
+            .await
+            .unwrap()
+            .status(),
         200
+    );
+    assert_eq!(
+        get(&rfc7239, Some(("X-Forwarded-For", "10.1.2.3")))
+            .await
+            .unwrap()
+            .status(),
+        403
     );
     assert_eq!(
         get(&proxied, Some(("X-Forwarded-For", "192.0.2.1")))

@@ -766,6 +766,51 @@ async fn sighup_never_stops_the_service_even_with_nothing_to_reload() {
     assert_eq!(health.status(), 200);
 }
 
+/// A certificate-renewal or secret-agent hook may send SIGHUP while the service still waits for
+/// its database at start: that must not end it (SIGHUP's default action).
+#[tokio::test]
+async fn sighup_while_the_database_is_still_unreachable_at_start_does_not_stop_the_service() {
+    use std::io::BufRead;
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = crate::helpers::binary()
+        .current_dir(folder.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--api-key", KEY_ONE])
+        .args(["--database-url", "postgres://lookup@127.0.0.1:1/customers"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let waiting = lines
+        .iter()
+        .find(|line| line.contains("database unreachable at start; retrying"));
+    assert!(
+        waiting.is_some(),
+        "the service never said it waits for the database"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().ok();
+    child.wait().ok();
+    assert!(running, "SIGHUP at start ended the process");
+}
+
 #[tokio::test]
 async fn basic_auth_and_admin_key_files_are_swapped_by_sighup_and_an_emptied_file_changes_nothing()
 {
