@@ -22,7 +22,7 @@ use crate::store::{ConflictRule, CustomerStore, ImportMode};
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
-/// Conflicting rows fetched from the store at a time, at least.
+/// Conflicting rows fetched from the store at a time.
 const CONFLICTS_PER_ROUND: usize = 10_000;
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -318,10 +318,7 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         loop {
             // Enough to list them all, fetched a bounded slice at a time: a file of one number
             // a million times must not become a million conflicts in memory at once.
-            let allowed = args.max_invalid.allowed(rows);
-            let limit = usize::try_from(allowed.saturating_sub(tally.rows).saturating_add(1))
-                .unwrap_or(usize::MAX)
-                .max(CONFLICTS_PER_ROUND);
+            let limit = CONFLICTS_PER_ROUND;
             let found = session.conflicts(rule, limit).await?;
             if found.is_empty() {
                 break;
@@ -393,11 +390,24 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 args.max_invalid
             );
         } else {
+            let hint = match args.mode {
+                ImportMode::Upsert => " (--on-invalid skip --rejects FILE imports the rest)",
+                ImportMode::Replace => " (fix the rows: a replace takes the whole file)",
+            };
             eprintln!(
-                "import refused: {} bad row(s){rejects_note}; nothing was written (--on-invalid skip --rejects FILE imports the rest)",
+                "import refused: {} bad row(s){rejects_note}; nothing was written{hint}",
                 tally.rows
             );
         }
+        return Ok(ExitCode::FAILURE);
+    }
+    // An empty export (a failed CRM job, a filter that matched nothing) must not empty the store.
+    if args.mode == ImportMode::Replace && rows == 0 {
+        session.abort().await?;
+        store.close().await;
+        eprintln!(
+            "import refused: {source} holds no customers, and --mode replace would delete every customer in the store; nothing was written"
+        );
         return Ok(ExitCode::FAILURE);
     }
     let counts = session.apply(args.mode, fields, args.dry_run).await?;

@@ -74,10 +74,12 @@ impl FieldValue<'_> {
             Self::Json(Some(serde_json::Value::Number(n))) if n.is_i64() => {
                 LoyaltyPoints::new(n.as_i64().unwrap_or(-1))
             }
-            Self::Json(Some(other)) => LoyaltyPoints::parse(&other.to_string()),
-            Self::Json(None) => Err(FieldError::Missing {
+            // A spreadsheet's `"12"`: read as the cell's text, as in CSV.
+            Self::Json(Some(serde_json::Value::String(text))) => LoyaltyPoints::parse(text),
+            Self::Json(None | Some(serde_json::Value::Null)) => Err(FieldError::Missing {
                 field: "loyalty_points",
             }),
+            Self::Json(Some(other)) => LoyaltyPoints::parse(&other.to_string()),
         }
     }
 
@@ -91,8 +93,10 @@ impl FieldValue<'_> {
             Self::Text(text) => parse_is_vip(text),
             Self::Json(Some(serde_json::Value::Bool(b))) => Ok(*b),
             Self::Json(Some(serde_json::Value::String(text))) => parse_is_vip(text),
+            Self::Json(None | Some(serde_json::Value::Null)) => {
+                Err(FieldError::Missing { field: "is_vip" })
+            }
             Self::Json(Some(other)) => parse_is_vip(&other.to_string()),
-            Self::Json(None) => Err(FieldError::Missing { field: "is_vip" }),
         }
     }
 }
@@ -185,14 +189,24 @@ impl CustomerRecord {
             .map(RecordProblem::from)
             .collect(),
         };
-        let numbers: Vec<&str> = match object.get("phone_numbers") {
-            // A non-string item becomes a value no normaliser accepts, so it is reported.
-            Some(serde_json::Value::Array(items)) => items
+        let numbers: Vec<String> = match (object.get("phone_numbers"), types) {
+            (Some(serde_json::Value::Array(items)), _) => items
                 .iter()
-                .map(|v| v.as_str().unwrap_or("\u{0}"))
+                .map(|v| match (v, types) {
+                    (serde_json::Value::String(text), _) => text.clone(),
+                    // An export's digits written as a JSON number.
+                    (serde_json::Value::Number(n), JsonTypes::Lenient) => n.to_string(),
+                    // A value no normaliser accepts, so it is reported.
+                    _ => "\u{0}".to_owned(),
+                })
                 .collect(),
+            // One number, or several separated by `;` as in CSV, given as a string.
+            (Some(serde_json::Value::String(text)), JsonTypes::Lenient) => {
+                text.split(';').map(str::to_owned).collect()
+            }
             _ => Vec::new(),
         };
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
         let value = |field: &str| match types {
             JsonTypes::Lenient => FieldValue::Json(object.get(field)),
             JsonTypes::Strict => FieldValue::StrictJson(object.get(field)),

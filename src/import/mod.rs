@@ -579,11 +579,13 @@ fn next_jsonl(
                 ),
             );
         }
-        let id = object
-            .get("customer_id")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        let record = CustomerRecord::from_json(id, &object, JsonTypes::Lenient, |raw| {
+        // An id an export wrote as a JSON number is that number's text.
+        let id = match object.get("customer_id") {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        let record = CustomerRecord::from_json(&id, &object, JsonTypes::Lenient, |raw| {
             normaliser.normalise(raw)
         });
         return Some(stage(*line, record, RecordProblem::to_string));

@@ -213,6 +213,8 @@ impl SetAside {
 pub struct RejectWriter {
     out: BufWriter<File>,
     csv: Option<CsvDialect>,
+    /// The file has been emptied for this import's rows.
+    started: bool,
 }
 
 /// The names of the columns a reject file adds; an import ignores columns of these names, so a
@@ -220,22 +222,41 @@ pub struct RejectWriter {
 pub const REJECT_COLUMNS: [&str; 2] = ["line", "reason"];
 
 impl RejectWriter {
-    /// Creates (or empties) the file at once, so an unwritable path fails before any work.
+    /// Opens the file at once, so an unwritable path fails before any work; what it holds (a
+    /// previous run's rows) is replaced only once this input's header has been read.
     pub fn create(path: &Path) -> std::io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
         Ok(Self {
-            out: BufWriter::new(File::create(path)?),
+            out: BufWriter::new(file),
             csv: None,
+            started: false,
         })
+    }
+
+    fn start(&mut self) -> std::io::Result<()> {
+        if !self.started {
+            self.started = true;
+            let file = self.out.get_mut();
+            file.set_len(0)?;
+            file.rewind()?;
+        }
+        Ok(())
     }
 
     /// Writes the header of a CSV input; without it, rows are written as JSON Lines.
     pub fn csv_header(&mut self, dialect: &CsvDialect) -> std::io::Result<()> {
+        self.start()?;
         self.out.write_all(&dialect.header)?;
         self.csv = Some(dialect.clone());
         self.extra_fields(REJECT_COLUMNS[0], REJECT_COLUMNS[1])
     }
 
     fn row(&mut self, line: u64, raw: &[u8], reason: &str) -> std::io::Result<()> {
+        self.start()?;
         if self.csv.is_some() {
             self.out.write_all(raw)?;
             self.extra_fields(&line.to_string(), reason)
@@ -271,6 +292,7 @@ impl RejectWriter {
     }
 
     fn finish(mut self) -> std::io::Result<()> {
+        self.start()?;
         self.out.flush()?;
         self.out.get_ref().sync_all()
     }

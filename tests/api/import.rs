@@ -17,6 +17,9 @@ on_both_backends!(
     every_conflicting_row_is_found_however_many_numbers_it_shares,
     a_row_is_never_refused_for_clashing_with_a_refused_row,
     an_export_without_loyalty_or_vip_columns_keeps_what_the_store_has,
+    counts_include_customers_whose_numbers_alone_change,
+    json_lines_take_spreadsheet_spellings_of_every_field,
+    an_empty_replace_and_a_bad_header_change_nothing,
 );
 
 const HEADER: &str =
@@ -819,5 +822,101 @@ async fn an_export_without_loyalty_or_vip_columns_keeps_what_the_store_has(backe
     assert_eq!(
         stdout(&run(&db, &["lookup", "+15551234567"])).trim(),
         r#"{"customer_id":"CUST-001","name":"Alice Smith-Jones","loyalty_points":42,"is_vip":true}"#
+    );
+}
+
+async fn counts_include_customers_whose_numbers_alone_change(backend: Backend) {
+    let db = with_demo_customers(backend).await;
+    let file = write_file(
+        b"customer_id,name,loyalty_points,is_vip,phone_numbers\n\
+          CUST-001,Alice Smith,1500,true,+15551234567;+15551234568\n\
+          CUST-002,Bob Jones,200,false,+15559876543\n",
+        ".csv",
+    );
+    let output = run(&db, &["import", file.path().to_str().unwrap(), "--dry-run"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("0 new, 1 updated, 1 unchanged"),
+        "Alice gains a number: {}",
+        stdout(&output)
+    );
+}
+
+async fn json_lines_take_spreadsheet_spellings_of_every_field(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let file = write_file(
+        b"{\"customer_id\":7,\"name\":\"Ann\",\"loyalty_points\":\"12\",\"is_vip\":\"yes\",\"phone_numbers\":[15550100101]}\n\
+          {\"customer_id\":\"J8\",\"name\":\"Bo\",\"loyalty_points\":null,\"is_vip\":false,\"phone_numbers\":\"+1 555 010 0102;+1 555 010 0103\"}\n",
+        ".jsonl",
+    );
+    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("line 2: loyalty_points is missing"),
+        "{errors}"
+    );
+    assert!(!errors.contains("line 1"), "{errors}");
+    let fixed = write_file(
+        b"{\"customer_id\":7,\"name\":\"Ann\",\"loyalty_points\":\"12\",\"is_vip\":\"yes\",\"phone_numbers\":[15550100101]}\n\
+          {\"customer_id\":\"J8\",\"name\":\"Bo\",\"loyalty_points\":3,\"is_vip\":false,\"phone_numbers\":\"+1 555 010 0102;+1 555 010 0103\"}\n",
+        ".jsonl",
+    );
+    let output = run(&db, &["import", fixed.path().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&run(&db, &["lookup", "+15550100101"])).trim(),
+        r#"{"customer_id":"7","name":"Ann","loyalty_points":12,"is_vip":true}"#
+    );
+    assert!(stdout(&run(&db, &["lookup", "+15550100103"])).contains("\"J8\""));
+}
+
+async fn an_empty_replace_and_a_bad_header_change_nothing(backend: Backend) {
+    let db = with_demo_customers(backend).await;
+    let before = customers_in(&db);
+    let empty = write_file(
+        b"customer_id,name,loyalty_points,is_vip,phone_numbers\n",
+        ".csv",
+    );
+    let output = run(
+        &db,
+        &[
+            "import",
+            empty.path().to_str().unwrap(),
+            "--mode",
+            "replace",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output)
+            .contains("holds no customers, and --mode replace would delete every customer"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(customers_in(&db), before);
+    // A header that cannot be read leaves the last run's reject file as it was.
+    let folder = tempfile::tempdir().unwrap();
+    let rejects = folder.path().join("rejects.csv");
+    std::fs::write(&rejects, "the previous run's rows\n").unwrap();
+    let typo = write_file(
+        b"customer_id,nom,loyalty_points,is_vip,phone_numbers\nC1,A,1,no,+15550000001\n",
+        ".csv",
+    );
+    let output = run(
+        &db,
+        &[
+            "import",
+            typo.path().to_str().unwrap(),
+            "--on-invalid",
+            "skip",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+    );
+    assert!(!output.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "the previous run's rows\n"
     );
 }
