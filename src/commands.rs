@@ -18,7 +18,7 @@ use crate::import::{ImportFormat, OnInvalid, RowError, RowReader};
 use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
 use crate::normalise::PhoneNormaliser;
 use crate::startup::Application;
-use crate::store::{ConflictRule, CustomerStore, ImportMode};
+use crate::store::{BulkImport, ConflictRule, CustomerStore, ImportMode};
 
 /// How many row errors `import` prints before summarising the rest.
 const MAX_ERRORS_SHOWN: usize = 50;
@@ -306,62 +306,8 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     session.stage(&batch).await?;
     drop(batch);
     progress.finish();
-    // Conflicts (duplicates, numbers other customers own) are rows too. Each rule's rows are
-    // set aside before the next rule is checked (a row is never refused for clashing with a row
-    // refused already), in every mode: an abort rolls everything back anyway.
-    let mut conflicts: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    let mut stopped_early = false;
-    'rules: for rule in ConflictRule::ALL {
-        if !rule.applies_in(args.mode) {
-            continue;
-        }
-        loop {
-            // Enough to list them all, fetched a bounded slice at a time: a file of one number
-            // a million times must not become a million conflicts in memory at once.
-            let limit = CONFLICTS_PER_ROUND;
-            let found = session.conflicts(rule, limit).await?;
-            if found.is_empty() {
-                break;
-            }
-            let mut by_line: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
-            for conflict in &found {
-                by_line
-                    .entry(conflict.line())
-                    .or_default()
-                    .push(RowError::new(
-                        conflict.line(),
-                        conflict.kind(),
-                        conflict.reason(),
-                    ));
-            }
-            for (line, errors) in &by_line {
-                tally.add(errors);
-                conflicts
-                    .entry(*line)
-                    .or_default()
-                    .extend(errors.iter().map(|e| e.reason.clone()));
-            }
-            let room = MAX_ERRORS_SHOWN.saturating_sub(shown.len());
-            shown.extend(by_line.values().flatten().take(room).cloned());
-            let lines: Vec<u64> = by_line.into_keys().collect();
-            session.set_aside(&lines).await?;
-            if skip && args.max_invalid.exceeded(tally.rows, rows) {
-                // Too many already: the import is refused. Say "at least" only if rows remain
-                // that break this rule or a later one.
-                for later in ConflictRule::ALL.into_iter().skip_while(|r| *r != rule) {
-                    if later.applies_in(args.mode) && !session.conflicts(later, 1).await?.is_empty()
-                    {
-                        stopped_early = true;
-                        break;
-                    }
-                }
-                break 'rules;
-            }
-            if found.len() < limit && !rule.cascades() {
-                break;
-            }
-        }
-    }
+    let (conflicts, stopped_early) =
+        set_aside_conflicts(&mut session, args, rows, &mut tally, &mut shown).await?;
     shown.sort_by_key(|p| p.line);
     if let (Some(set_aside), Some(out)) = (set_aside, reject_file) {
         set_aside
@@ -436,6 +382,71 @@ async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Conflicts (duplicates, numbers other customers own) are rows too. Each rule's rows are set
+/// aside before the next rule is checked (a row is never refused for clashing with a row refused
+/// already), in every mode: an abort rolls everything back anyway. Returns each conflicting
+/// line's reasons, and whether checking stopped (too many bad rows) with more left to find.
+async fn set_aside_conflicts(
+    session: &mut BulkImport,
+    args: &ImportArgs,
+    rows: u64,
+    tally: &mut RejectTally,
+    shown: &mut Vec<RowError>,
+) -> anyhow::Result<(BTreeMap<u64, Vec<String>>, bool)> {
+    let skip = args.on_invalid == OnInvalid::Skip;
+    let mut conflicts: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for rule in ConflictRule::ALL {
+        if !rule.applies_in(args.mode) {
+            continue;
+        }
+        loop {
+            // A bounded slice at a time: a file of one number a million times must not become
+            // a million conflicts in memory at once.
+            let found = session.conflicts(rule, CONFLICTS_PER_ROUND).await?;
+            if found.is_empty() {
+                break;
+            }
+            let mut by_line: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
+            for conflict in &found {
+                by_line
+                    .entry(conflict.line())
+                    .or_default()
+                    .push(RowError::new(
+                        conflict.line(),
+                        conflict.kind(),
+                        conflict.reason(),
+                    ));
+            }
+            for (line, errors) in &by_line {
+                tally.add(errors);
+                conflicts
+                    .entry(*line)
+                    .or_default()
+                    .extend(errors.iter().map(|e| e.reason.clone()));
+            }
+            let room = MAX_ERRORS_SHOWN.saturating_sub(shown.len());
+            shown.extend(by_line.values().flatten().take(room).cloned());
+            let lines: Vec<u64> = by_line.into_keys().collect();
+            session.set_aside(&lines).await?;
+            if skip && args.max_invalid.exceeded(tally.rows, rows) {
+                // Too many already: the import is refused. Say "at least" only if rows remain
+                // that break this rule or a later one.
+                for later in ConflictRule::ALL.into_iter().skip_while(|r| *r != rule) {
+                    if later.applies_in(args.mode) && !session.conflicts(later, 1).await?.is_empty()
+                    {
+                        return Ok((conflicts, true));
+                    }
+                }
+                return Ok((conflicts, false));
+            }
+            if found.len() < CONFLICTS_PER_ROUND && !rule.cascades() {
+                break;
+            }
+        }
+    }
+    Ok((conflicts, false))
 }
 
 /// Reads gzip input (a `.csv.gz` straight out of a CRM's export job) by its magic bytes, so a

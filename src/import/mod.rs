@@ -493,7 +493,7 @@ fn next_csv(
                 Some(RowError::new(
                     line,
                     "unknown country",
-                    format!("{}: {why}", column_name(plan, 5)),
+                    format!("{}: {why}", column_label(plan, 5)),
                 )),
             ),
         };
@@ -802,15 +802,6 @@ fn read_positions(fields: &[Vec<Vec<usize>>; 6]) -> Vec<usize> {
     positions.sort_unstable();
     positions.dedup();
     positions
-}
-
-/// The header name a field is read from, for a row error about it.
-fn column_name(plan: &ColumnPlan, field: usize) -> &str {
-    plan.fields[field]
-        .first()
-        .and_then(|group| group.first())
-        .and_then(|&position| plan.headers.get(position))
-        .map_or(MAPPABLE[field], String::as_str)
 }
 
 /// The header names a field is read from, as the mapping wrote them (`FirstName+LastName`).
