@@ -22,7 +22,7 @@ use crate::http::{
     parse_network,
 };
 use crate::import::rejects::MaxInvalid;
-use crate::import::{ColumnMapping, ImportFormat, OnInvalid};
+use crate::import::{ColumnMapping, FieldMap, ImportFormat, ImportSettings, OnInvalid};
 use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
 use crate::startup::{ClientCaSettings, ServeSettings, TlsFiles};
@@ -494,7 +494,7 @@ pub struct ImportArgs {
 
     /// Read a field from the file's own columns: FIELD=COLUMN, e.g. name="Full Name", phone_numbers=Phone,MobilePhone (several columns, numbers merged), name=FirstName+LastName (joined), region=Country (an ISO 3166 code or English country name, for national numbers in that row). Fields: customer_id, name, loyalty_points, is_vip, phone_numbers, region. Columns are matched exactly, else ignoring case, spaces, underscores and hyphens. An unmapped customer_id, name or phone_numbers is read from a column of that name; an unmapped loyalty_points or is_vip only from a column named exactly so, else 0 and false; region only when mapped.
     #[arg(long = "map", value_parser = ColumnMapping::parse_map)]
-    pub map: Vec<(&'static str, Vec<Vec<String>>)>,
+    pub map: Vec<FieldMap>,
 
     /// Values of the is_vip column that mean a VIP, e.g. Gold,Platinum (any case); with them given, every other value means not a VIP.
     #[arg(long, value_delimiter = ',', value_parser = ColumnMapping::parse_vip_value)]
@@ -518,11 +518,21 @@ pub struct ImportArgs {
 }
 
 impl ImportArgs {
-    pub fn mapping(&self) -> ColumnMapping {
-        ColumnMapping {
-            fields: self.map.clone(),
-            vip_values: self.vip_values.clone(),
-            delimiter: self.delimiter,
+    pub fn settings(&self) -> ImportSettings {
+        ImportSettings {
+            file: self.file.clone(),
+            mode: self.mode,
+            dry_run: self.dry_run,
+            format: self.format,
+            mapping: ColumnMapping {
+                fields: self.map.clone(),
+                vip_values: self.vip_values.clone(),
+                delimiter: self.delimiter,
+            },
+            default_region: self.region.default_region,
+            on_invalid: self.on_invalid,
+            rejects: self.rejects.clone(),
+            max_invalid: self.max_invalid,
         }
     }
 }

@@ -8,15 +8,6 @@ use super::{
     NotAPhoneNumber, parse_is_vip,
 };
 
-/// The fields a record is made of, as JSON objects carry them.
-pub const RECORD_FIELDS: [&str; 5] = [
-    "customer_id",
-    "name",
-    "loyalty_points",
-    "is_vip",
-    "phone_numbers",
-];
-
 /// Why a customer record was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordProblem {

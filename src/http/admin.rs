@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::AppState;
 use super::body::read_body_within_limits;
 use super::error::ApiError;
-use crate::domain::record::{JsonTypes, RECORD_FIELDS};
-use crate::domain::{CustomerId, CustomerRecord, RecordProblem};
+use crate::domain::record::JsonTypes;
+use crate::domain::{CustomerField, CustomerId, CustomerRecord, RecordProblem};
 
 /// A customer as the admin API shows it: the lookup fields plus every number in E.164.
 #[derive(Serialize)]
@@ -72,7 +72,7 @@ pub async fn put_customer(
     };
     let mut problems: Vec<RecordProblem> = object
         .keys()
-        .filter(|k| !RECORD_FIELDS.contains(&k.as_str()))
+        .filter(|k| CustomerField::named(k).is_none())
         .map(|k| RecordProblem::UnknownField(k.clone()))
         .collect();
     // `null` is an absent customer_id, as the schema's optional field says.
