@@ -4,8 +4,8 @@
 
 use super::customer::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::{
-    Customer, CustomerId, CustomerName, CustomerRecord, E164, FieldError, LoyaltyPoints,
-    NotAPhoneNumber, parse_is_vip,
+    Customer, CustomerField, CustomerId, CustomerName, CustomerRecord, E164, FieldError,
+    LoyaltyPoints, NotAPhoneNumber, parse_is_vip,
 };
 
 /// Why a customer record was refused.
@@ -165,7 +165,7 @@ impl CustomerRecord {
         normalise: impl Fn(&str) -> Result<E164, NotAPhoneNumber>,
     ) -> Result<Self, Vec<RecordProblem>> {
         let name = object
-            .get("name")
+            .get(CustomerField::Name.name())
             .and_then(|v| v.as_str())
             .unwrap_or_default();
         // The API's schema bounds the text as sent, before any trimming.
@@ -180,7 +180,7 @@ impl CustomerRecord {
             .map(RecordProblem::from)
             .collect(),
         };
-        let numbers: Vec<String> = match (object.get("phone_numbers"), types) {
+        let numbers: Vec<String> = match (object.get(CustomerField::PhoneNumbers.name()), types) {
             (Some(serde_json::Value::Array(items)), _) => items
                 .iter()
                 .map(|v| match (v, types) {
@@ -205,8 +205,8 @@ impl CustomerRecord {
         match Self::validate(
             id,
             name,
-            value("loyalty_points"),
-            value("is_vip"),
+            value(CustomerField::LoyaltyPoints.name()),
+            value(CustomerField::IsVip.name()),
             &numbers,
             normalise,
         ) {

@@ -148,3 +148,33 @@ pub async fn find_by_phone(
         .ok_or(ApiError::NoSuchCustomer)?;
     Ok(HttpResponse::Ok().json(CustomerView::from(&record)))
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use crate::domain::CustomerField;
+
+    /// The property names of a schema the OpenAPI document derives from a struct.
+    fn properties(schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) -> Vec<String> {
+        let json = serde_json::to_value(schema).unwrap_or_default();
+        json["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_documented_customer_has_the_fields_the_api_reads() {
+        let mut names: Vec<String> = CustomerField::NAMES.map(str::to_owned).to_vec();
+        names.sort();
+        for schema in [
+            super::super::openapi::Customer::schema(),
+            super::super::openapi::CustomerInput::schema(),
+        ] {
+            let mut documented = properties(schema);
+            documented.sort();
+            assert_eq!(documented, names);
+        }
+    }
+}
