@@ -4,7 +4,9 @@
 mod answer;
 mod customer;
 mod e164;
+mod network;
 pub mod record;
+pub mod secret;
 
 pub use answer::LookupAnswer;
 pub use customer::{
@@ -12,4 +14,6 @@ pub use customer::{
     parse_is_vip,
 };
 pub use e164::{E164, InvalidE164, MAX_DIGITS, NotAPhoneNumber};
+pub use network::parse_network;
 pub use record::{FieldValue, RecordProblem};
+pub use secret::{ApiKey, BasicCredential};
