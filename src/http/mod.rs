@@ -253,6 +253,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::domain::ApiKey;
+    use crate::settings::ClientCertMode;
 
     fn documented(edge: &EdgeSettings) -> BTreeSet<(String, String)> {
         let document: serde_json::Value =
