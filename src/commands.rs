@@ -171,7 +171,9 @@ async fn serve(serve: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn open_store(args: &StoreArgs) -> anyhow::Result<CustomerStore> {
-    let store = CustomerStore::connect(&args.url()?, args.pool_settings()).await?;
+    let url =
+        crate::startup::database_url(&args.database_url, args.database_password_file.as_deref())?;
+    let store = CustomerStore::connect(&url, args.pool_settings()).await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -15,17 +15,18 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::cache::CacheSettings;
-use crate::domain::{CustomerId, CustomerName, LookupAnswer, LoyaltyPoints};
-use crate::genesys::{ActionAuth, ClientCertificateAuthority};
-use crate::http::{
-    ApiKey, BasicCredential, ClientCertMode, EdgeSettings, ForwardedHeader, RequestLimits,
-    parse_network,
+use crate::domain::{
+    ApiKey, BasicCredential, CustomerId, CustomerName, LookupAnswer, LoyaltyPoints, parse_network,
 };
+use crate::genesys::{ActionAuth, ClientCertificateAuthority};
 use crate::import::rejects::MaxInvalid;
 use crate::import::{ColumnMapping, FieldMap, ImportFormat, ImportSettings, OnInvalid};
 use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
-use crate::startup::{ClientCaSettings, ServeSettings, TlsFiles};
+use crate::settings::{
+    ClientCaSettings, ClientCertMode, EdgeSettings, ForwardedHeader, RequestLimits, ServeSettings,
+    TlsFiles,
+};
 use crate::store::{DatabaseUrl, ImportMode, PoolSettings};
 use crate::telemetry::LogFormat;
 use crate::tls::CertificateName;
@@ -156,16 +157,6 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The database URL, with the password from `--database-password-file` when given.
-    pub fn url(&self) -> Result<DatabaseUrl, crate::startup::StartupError> {
-        Ok(match &self.database_password_file {
-            Some(path) => self
-                .database_url
-                .with_password(&crate::sources::single_secret(path)?)?,
-            None => self.database_url.clone(),
-        })
-    }
-
     /// The pool for a command that makes one store call at a time.
     pub fn pool_settings(&self) -> PoolSettings {
         PoolSettings {

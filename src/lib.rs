@@ -18,6 +18,7 @@ pub mod import;
 pub mod lookup;
 pub mod normalise;
 pub mod reload;
+pub mod settings;
 pub mod sources;
 pub mod startup;
 pub mod store;

@@ -200,7 +200,7 @@ pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, SourceError> {
                 )));
             };
             networks.push(
-                crate::http::parse_network(cidr)
+                crate::domain::parse_network(cidr)
                     .map_err(|reason| content_error(format!("entity {cidr:?}: {reason}")))?,
             );
         }
@@ -215,7 +215,7 @@ pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, SourceError> {
             &text,
             path,
             strip_trailing_comment,
-            crate::http::parse_network,
+            crate::domain::parse_network,
         )?;
         if networks.is_empty() {
             return Err(content_error("no network in it".into()));

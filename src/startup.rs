@@ -3,71 +3,21 @@
 //! guards), then bind and start the HTTP workers. `serve` and the tests both start it here.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 
-use crate::cache::CacheSettings;
-use crate::http::{
-    ClientCertMode, EdgeSettings, HttpServices, RequestLimits, ServicesError,
-    VerifiedClientCertificate,
-};
-use crate::lookup::{Lookup, LookupPolicy};
-use crate::normalise::{PhoneNormaliser, Region};
+use crate::http::{HttpServices, ServicesError, VerifiedClientCertificate};
+use crate::lookup::Lookup;
+use crate::normalise::PhoneNormaliser;
+use crate::settings::{ClientCertMode, ServeSettings};
 use crate::store::{CustomerStore, DatabaseUrl, PoolSettings, StoreError};
 
 /// How long start-up waits for the store's change feed before serving without a cache.
 const LISTENER_GRACE: Duration = Duration::from_secs(2);
-
-/// The certificate and key files for HTTPS.
-#[derive(Clone, Debug)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-/// Mutual TLS: the CA bundle client certificates must chain to, and the names they must carry.
-#[derive(Clone, Debug)]
-pub struct ClientCaSettings {
-    pub bundle: PathBuf,
-    /// Empty: any name.
-    pub names: Vec<crate::tls::CertificateName>,
-    pub mode: ClientCertMode,
-}
-
-/// Everything `serve` is told, typed.
-#[derive(Clone, Debug)]
-pub struct ServeSettings {
-    pub database_url: DatabaseUrl,
-    /// A file whose first line is the database password, put into `database_url` at start.
-    pub database_password_file: Option<PathBuf>,
-    /// Where to listen for committed changes, if not `database_url` (Postgres behind a pooler).
-    pub listen_database_url: Option<DatabaseUrl>,
-    pub pool: PoolSettings,
-    pub default_region: Region,
-    pub policy: LookupPolicy,
-    pub cache: CacheSettings,
-    pub bind: SocketAddr,
-    /// HTTP worker threads; `None` is one per core.
-    pub workers: Option<usize>,
-    pub migrate: bool,
-    pub demo_data: bool,
-    /// Exit at once when the database is unreachable at start, instead of retrying.
-    pub fail_fast: bool,
-    pub shutdown_timeout: Duration,
-    pub limits: RequestLimits,
-    pub edge: EdgeSettings,
-    /// Serve lookups without credentials on a non-loopback address.
-    pub allow_unauthenticated: bool,
-    /// Most connections open at once, across all workers.
-    pub max_connections: usize,
-    pub tls: Option<TlsFiles>,
-    /// Mutual TLS (needs `tls`).
-    pub client_ca: Option<ClientCaSettings>,
-}
 
 /// Why the service did not start.
 #[derive(Debug, thiserror::Error)]
@@ -123,12 +73,10 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
         "number parser warmed up"
     );
 
-    let database_url = match &settings.database_password_file {
-        Some(path) => settings
-            .database_url
-            .with_password(&crate::sources::single_secret(path)?)?,
-        None => settings.database_url.clone(),
-    };
+    let database_url = database_url(
+        &settings.database_url,
+        settings.database_password_file.as_deref(),
+    )?;
     // The listener connects with the same password unless it has its own URL.
     let store = connect_with_retry(&database_url, settings.pool, settings.fail_fast).await?;
     if settings.migrate {
@@ -160,6 +108,18 @@ pub async fn prepare(settings: &ServeSettings) -> Result<HttpServices, StartupEr
         }
     }
     Ok(HttpServices::new(lookup, settings.limits, &settings.edge)?)
+}
+
+/// The database URL with the password from `password_file` in it, when there is one: the one
+/// place the file and the URL meet (every subcommand that opens the store comes here).
+pub fn database_url(
+    url: &DatabaseUrl,
+    password_file: Option<&Path>,
+) -> Result<DatabaseUrl, StartupError> {
+    Ok(match password_file {
+        Some(path) => url.with_password(&crate::sources::single_secret(path)?)?,
+        None => url.clone(),
+    })
 }
 
 /// A public bind needs credentials, or the operator's word that something in front checks them.

@@ -5,7 +5,9 @@ mod answer;
 mod customer;
 mod e164;
 mod field;
+mod network;
 pub mod record;
+pub mod secret;
 
 pub use answer::LookupAnswer;
 pub use customer::{
@@ -14,4 +16,6 @@ pub use customer::{
 };
 pub use e164::{E164, InvalidE164, MAX_DIGITS, NotAPhoneNumber};
 pub use field::CustomerField;
+pub use network::parse_network;
 pub use record::{FieldValue, RecordProblem};
+pub use secret::{ApiKey, BasicCredential};

@@ -3,53 +3,15 @@
 //! 7239). The other header is ignored: a proxy passes on whatever a client put in the header it
 //! does not write itself. Headers from anyone else are ignored, since any client can write them.
 
-use std::net::IpAddr;
-use std::str::FromStr;
-
 use actix_web::http::header::HeaderMap;
 use ipnet::IpNet;
+use std::net::IpAddr;
 
-crate::named_values! {
-    /// The header trusted proxies write the client's address in.
-    pub enum ForwardedHeader {
-        XForwardedFor => "x-forwarded-for",
-        Forwarded => "forwarded",
-    }
-}
-
-/// What nginx, load balancers and the tunnels developers use write.
-impl Default for ForwardedHeader {
-    fn default() -> Self {
-        Self::XForwardedFor
-    }
-}
+use crate::settings::ForwardedHeader;
 
 /// The client address used for the allowlist, the rate limit and the logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
-
-/// A network, written `10.0.0.0/8` or as a single address `10.1.2.3`. An IPv4-mapped IPv6
-/// network (`::ffff:10.0.0.0/104`) is the IPv4 network it maps, as clients' addresses are.
-pub fn parse_network(raw: &str) -> Result<IpNet, String> {
-    let raw = raw.trim();
-    let network = IpNet::from_str(raw)
-        .or_else(|_| IpAddr::from_str(raw).map(IpNet::from))
-        .map_err(|_| {
-            format!("{raw:?} is not an IP address or CIDR network (such as 10.0.0.0/8)")
-        })?;
-    match network {
-        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
-            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
-                .map(IpNet::V4)
-                .map_err(|e| format!("{raw:?}: {e}")),
-            None => Ok(network),
-        },
-        IpNet::V6(v6) if v6.addr().to_ipv4_mapped().is_some() => Err(format!(
-            "{raw:?} mixes IPv4-mapped and other IPv6 addresses: write the IPv4 network (such as 10.0.0.0/8)"
-        )),
-        _ => Ok(network),
-    }
-}
 
 pub fn contains(networks: &[IpNet], ip: IpAddr) -> bool {
     let ip = canonical(ip);
@@ -148,6 +110,7 @@ fn parse_node(node: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::parse_network;
     use crate::http::test_headers as headers;
 
     const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;

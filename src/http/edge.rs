@@ -11,11 +11,12 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use ipnet::IpNet;
 
-use super::client_addr::{self, ClientAddr, ForwardedHeader};
+use super::client_addr::{self, ClientAddr};
 use super::live::LiveEdge;
 use super::rate_limit::ClientRateLimit;
 use super::routes;
 use super::{ApiError, VerifiedClientCertificate};
+use crate::settings::{ClientCertMode, EdgeSettings, ForwardedHeader};
 
 pub struct EdgePolicy {
     /// The credentials and networks in force (SIGHUP replaces them).
@@ -38,6 +39,30 @@ pub struct EdgePolicy {
 }
 
 impl EdgePolicy {
+    /// The policy `settings` describe, over the credentials and networks in force.
+    pub fn new(settings: &EdgeSettings, live: Arc<LiveEdge>) -> Self {
+        let mut challenges = Vec::new();
+        if settings.has_api_keys() {
+            challenges.push(r#"Bearer realm="customer-lookup""#);
+        }
+        if settings.has_basic_auth() {
+            challenges.push(r#"Basic realm="customer-lookup", charset="UTF-8""#);
+        }
+        Self {
+            live,
+            lookup_needs_credentials: settings.has_credentials(),
+            admin_needs_credentials: settings.has_admin_keys(),
+            restrict_networks: !settings.allowed_networks.is_empty()
+                || settings.allow_cidr_file.is_some(),
+            certificate_admits: settings.client_certificates == Some(ClientCertMode::Optional),
+            trusted_proxies: settings.trusted_proxies.clone(),
+            forwarded_header: settings.forwarded_header,
+            rate_limit: ClientRateLimit::per_second(settings.rate_limit),
+            challenge: challenges.join(", "),
+            metrics_need_credentials: settings.metrics_need_credentials,
+        }
+    }
+
     fn check(&self, req: &ServiceRequest, client: ClientAddr) -> Result<(), ApiError> {
         // Probes, the metrics scrape and the API description are for infrastructure: open.
         // The path as the router matches it (percent-decoded): `/api/v1/%63ustomers` is the

@@ -7,8 +7,9 @@ use std::sync::Mutex;
 
 use ipnet::IpNet;
 
-use super::EdgeSettings;
-use super::auth::{ApiKey, BasicCredential, Credentials};
+use super::auth::Credentials;
+use crate::domain::{ApiKey, BasicCredential};
+use crate::settings::EdgeSettings;
 use crate::sources::{self, SourceError, Swap};
 
 /// A file SIGHUP re-reads, as named in logs and metrics.

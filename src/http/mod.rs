@@ -18,7 +18,6 @@ mod rate_limit;
 mod request_log;
 pub mod routes;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,10 +25,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{App, HttpResponse, Route, middleware, web};
-use ipnet::IpNet;
 
-pub use self::auth::{ApiKey, BasicCredential};
-pub use self::client_addr::{ForwardedHeader, parse_network};
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 pub use self::explain::explanation_json;
@@ -37,8 +33,8 @@ pub use self::live::{EdgeSource, LiveEdge};
 /// The lookup body reader, for the fuzz target.
 pub use self::lookup::caller_id_from_json;
 pub use self::metrics::ReloadMetrics;
-use self::rate_limit::ClientRateLimit;
 use crate::lookup::Lookup;
+use crate::settings::{EdgeSettings, RequestLimits};
 use crate::store::CustomerStore;
 
 /// What every request handler shares.
@@ -49,106 +45,9 @@ pub struct AppState {
     pub request_timeout: Duration,
 }
 
-/// Limits on what one request may send.
-#[derive(Clone, Copy, Debug)]
-pub struct RequestLimits {
-    /// Largest body accepted (413 beyond).
-    pub max_body: u64,
-    /// A client must send its whole request within this (408).
-    pub request_timeout: Duration,
-}
-
-crate::named_values! {
-    /// With `--client-ca`: whether every connection must present a client certificate.
-    pub enum ClientCertMode {
-        /// The handshake fails without a verified certificate; configured keys are needed too.
-        Required => "required",
-        /// A verified certificate admits a lookup by itself; without one a key is needed.
-        Optional => "optional",
-    }
-}
-
 /// A connection whose client certificate the TLS layer verified (set per connection).
 #[derive(Clone, Copy, Debug)]
 pub struct VerifiedClientCertificate;
-
-/// Who may call, from where, and how often.
-#[derive(Clone, Debug, Default)]
-pub struct EdgeSettings {
-    pub api_keys: Vec<ApiKey>,
-    /// More API keys, one a line, re-read on SIGHUP.
-    pub api_key_file: Option<PathBuf>,
-    pub basic_auth: Vec<BasicCredential>,
-    pub basic_auth_file: Option<PathBuf>,
-    /// Keys for the admin API; none leaves it off (its routes then do not exist).
-    pub admin_keys: Vec<ApiKey>,
-    pub admin_key_file: Option<PathBuf>,
-    /// Empty (and no file): every network may connect.
-    pub allowed_networks: Vec<IpNet>,
-    /// More networks, or Genesys Cloud's ipranges JSON, re-read on SIGHUP.
-    pub allow_cidr_file: Option<PathBuf>,
-    /// Mutual TLS, when `--client-ca` is given.
-    pub client_certificates: Option<ClientCertMode>,
-    pub trusted_proxies: Vec<IpNet>,
-    /// The header the trusted proxies write the client's address in.
-    pub forwarded_header: ForwardedHeader,
-    /// Requests per second per client; 0 is no limit.
-    pub rate_limit: u32,
-    /// /metrics is guarded like the API instead of open like the probes.
-    pub metrics_need_credentials: bool,
-    /// Serve Swagger UI at /docs.
-    pub docs: bool,
-}
-
-impl EdgeSettings {
-    /// API keys are configured (by flag or file): lookups take them.
-    pub fn has_api_keys(&self) -> bool {
-        !self.api_keys.is_empty() || self.api_key_file.is_some()
-    }
-
-    pub fn has_basic_auth(&self) -> bool {
-        !self.basic_auth.is_empty() || self.basic_auth_file.is_some()
-    }
-
-    /// The admin API is on.
-    pub fn has_admin_keys(&self) -> bool {
-        !self.admin_keys.is_empty() || self.admin_key_file.is_some()
-    }
-
-    /// Whether lookups need a key or password (a file counts even while it is empty: then
-    /// nobody is admitted, rather than everybody).
-    pub fn has_credentials(&self) -> bool {
-        self.has_api_keys() || self.has_basic_auth()
-    }
-
-    /// Whether every lookup is authenticated: by a key or password, or by a client
-    /// certificate the handshake requires.
-    pub fn is_guarded(&self) -> bool {
-        self.has_credentials() || self.client_certificates == Some(ClientCertMode::Required)
-    }
-
-    fn policy(&self, live: Arc<LiveEdge>) -> EdgePolicy {
-        let mut challenges = Vec::new();
-        if self.has_api_keys() {
-            challenges.push(r#"Bearer realm="customer-lookup""#);
-        }
-        if self.has_basic_auth() {
-            challenges.push(r#"Basic realm="customer-lookup", charset="UTF-8""#);
-        }
-        EdgePolicy {
-            live,
-            lookup_needs_credentials: self.has_credentials(),
-            admin_needs_credentials: self.has_admin_keys(),
-            restrict_networks: !self.allowed_networks.is_empty() || self.allow_cidr_file.is_some(),
-            certificate_admits: self.client_certificates == Some(ClientCertMode::Optional),
-            trusted_proxies: self.trusted_proxies.clone(),
-            forwarded_header: self.forwarded_header,
-            rate_limit: ClientRateLimit::per_second(self.rate_limit),
-            challenge: challenges.join(", "),
-            metrics_need_credentials: self.metrics_need_credentials,
-        }
-    }
-}
 
 /// Why the HTTP services could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +83,7 @@ impl HttpServices {
                 max_body: limits.max_body,
                 request_timeout: limits.request_timeout,
             }),
-            policy: web::Data::new(edge.policy(live)),
+            policy: web::Data::new(EdgePolicy::new(edge, live)),
             metrics: web::Data::new(metrics::Metrics::new()?),
             document: web::Data::new(openapi::Document(openapi::document_for(edge))),
             admin_enabled: edge.has_admin_keys(),
@@ -323,7 +222,7 @@ fn endpoints(admin_enabled: bool, docs_enabled: bool) -> Vec<(&'static str, Vec<
                 vec![(Method::GET, web::get().to(docs::index))],
             ),
             (
-                routes::DOCS_FILE,
+                routes::DOCS_FILE_PATTERN,
                 vec![(Method::GET, web::get().to(docs::file))],
             ),
         ]);
@@ -354,6 +253,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::domain::ApiKey;
+    use crate::settings::ClientCertMode;
 
     fn documented(edge: &EdgeSettings) -> BTreeSet<(String, String)> {
         let document: serde_json::Value =

@@ -13,10 +13,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{RefOr, SecurityRequirement};
 use utoipa::{OpenApi, ToSchema};
 
-use super::ClientCertMode;
-use super::EdgeSettings;
 use super::error::ErrorBody;
+use super::routes;
 use crate::domain::{LookupAnswer, LoyaltyPoints};
+use crate::settings::{ClientCertMode, EdgeSettings};
 
 /// Text a person wrote: at least one character that is not white space, none that is a control
 /// character, and (for identifiers and names the API stores) none around it.
@@ -190,12 +190,12 @@ enum LookupResponses {
 }
 
 /// Look up a caller by the number in a JSON body.
-#[utoipa::path(post, path = "/api/v1/lookup", tag = "lookup", request_body = LookupRequest, responses(LookupResponses))]
+#[utoipa::path(post, path = routes::LOOKUP, tag = "lookup", request_body = LookupRequest, responses(LookupResponses))]
 #[allow(dead_code)]
 fn lookup_post() {}
 
 /// Look up a caller by the number in the query string (a literal leading `+` is kept).
-#[utoipa::path(get, path = "/api/v1/lookup", tag = "lookup",
+#[utoipa::path(get, path = routes::LOOKUP, tag = "lookup",
     params(("phoneNumber" = String, Query,
         description = "The caller ID, e.g. %2B15551234567 or tel%3A%2B15551234567")),
     responses(LookupResponses))]
@@ -203,7 +203,7 @@ fn lookup_post() {}
 fn lookup_get() {}
 
 /// The customer who owns a phone number, written in any caller-ID form.
-#[utoipa::path(get, path = "/api/v1/customers", tag = "admin",
+#[utoipa::path(get, path = routes::CUSTOMERS, tag = "admin",
     params(("phone" = String, Query, description = "The number, e.g. %2B15551234567")),
     responses(
         (status = 200, description = "The customer", body = Customer),
@@ -217,7 +217,7 @@ fn lookup_get() {}
 fn find_by_phone() {}
 
 /// One customer.
-#[utoipa::path(get, path = "/api/v1/customers/{customer_id}", tag = "admin",
+#[utoipa::path(get, path = routes::CUSTOMER, tag = "admin",
     params(("customer_id" = String, Path)),
     responses(
         (status = 200, description = "The customer", body = Customer),
@@ -230,7 +230,7 @@ fn find_by_phone() {}
 fn get_customer() {}
 
 /// Create (201) or replace (200) a customer, numbers included.
-#[utoipa::path(put, path = "/api/v1/customers/{customer_id}", tag = "admin",
+#[utoipa::path(put, path = routes::CUSTOMER, tag = "admin",
     params(("customer_id" = String, Path)),
     request_body = CustomerInput,
     responses(
@@ -248,7 +248,7 @@ fn get_customer() {}
 fn put_customer() {}
 
 /// Delete a customer and their numbers.
-#[utoipa::path(delete, path = "/api/v1/customers/{customer_id}", tag = "admin",
+#[utoipa::path(delete, path = routes::CUSTOMER, tag = "admin",
     params(("customer_id" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
@@ -263,7 +263,7 @@ fn delete_customer() {}
 /// Every step of a lookup: what was stripped from the caller ID, the digits, the country code
 /// and where it came from, the E.164 number or why there is none, whether the answer came from
 /// the cache, the customer the store returned, and what a lookup answers.
-#[utoipa::path(get, path = "/api/v1/explain", tag = "admin",
+#[utoipa::path(get, path = routes::EXPLAIN, tag = "admin",
     params(("phoneNumber" = String, Query, description = "The caller ID, as for a lookup")),
     responses(
         (status = 200, description = "The explanation", body = inline(Object), example = json!({
@@ -279,14 +279,14 @@ fn delete_customer() {}
 fn explain() {}
 
 /// The process is alive.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = routes::HEALTHZ, tag = "operations",
     responses((status = 200, description = "Alive", body = inline(Object), example = json!({"status": "ok"})),
               (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
 #[allow(dead_code)]
 fn healthz() {}
 
 /// The store answers within --store-timeout.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = routes::READYZ, tag = "operations",
     responses((status = 200, description = "Ready", body = inline(Object), example = json!({"status": "ready", "store": "postgres"})),
               (status = 429, description = "Over --rate-limit", body = ErrorBody),
               (status = 503, description = "The store does not answer (store_unavailable)", body = ErrorBody)))]
@@ -294,7 +294,7 @@ fn healthz() {}
 fn readyz() {}
 
 /// Prometheus metrics (text exposition format 0.0.4).
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = routes::METRICS, tag = "operations",
     responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String),
               (status = 401, description = "With --metrics-auth, credentials are required", body = ErrorBody),
               (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
@@ -302,21 +302,21 @@ fn readyz() {}
 fn metrics() {}
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(get, path = routes::OPENAPI, tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", body = inline(Object)),
               (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
 #[allow(dead_code)]
 fn openapi() {}
 
 /// Swagger UI for this document (with --docs).
-#[utoipa::path(get, path = "/docs", tag = "operations",
+#[utoipa::path(get, path = routes::DOCS, tag = "operations",
     responses((status = 308, description = "To /docs/, where the page is"),
               (status = 429, description = "Over --rate-limit", body = ErrorBody)))]
 #[allow(dead_code)]
 fn docs() {}
 
 /// A file of Swagger UI; `index.html` for an empty name.
-#[utoipa::path(get, path = "/docs/{file}", tag = "operations",
+#[utoipa::path(get, path = routes::DOCS_FILE, tag = "operations",
     params(("file" = String, Path, example = "index.html", description = "e.g. index.html, swagger-ui.css")),
     responses((status = 200, description = "The file", content_type = "text/html", body = String),
               (status = 404, description = "No such file (not_found)", body = ErrorBody),

@@ -14,7 +14,21 @@ pub const METRICS: &str = "/metrics";
 pub const OPENAPI: &str = "/openapi.json";
 /// Swagger UI (with --docs): the page and its files.
 pub const DOCS: &str = "/docs";
-pub const DOCS_FILE: &str = "/docs/{file:.*}";
+/// A file of Swagger UI, as the API description writes it.
+pub const DOCS_FILE: &str = "/docs/{file}";
+/// The router's pattern for [`DOCS_FILE`]: the file's name may hold slashes.
+pub const DOCS_FILE_PATTERN: &str = "/docs/{file:.*}";
 
 /// The admin API's paths: served only with --admin-key, and only to admin keys.
 pub const ADMIN: [&str; 3] = [CUSTOMERS, CUSTOMER, EXPLAIN];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_docs_pattern_is_the_documented_path() {
+        assert_eq!(
+            super::DOCS_FILE_PATTERN.replace(":.*}", "}"),
+            super::DOCS_FILE
+        );
+    }
+}

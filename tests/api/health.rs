@@ -83,26 +83,12 @@ async fn postgres_outage_is_503_then_recovers() {
 /// `customer-lookup migrate` has run, then work without a restart.
 async fn no_migrate_leaves_the_schema_to_the_migrate_command(backend: Backend) {
     let db = crate::helpers::TestDatabase::new(backend).await;
-    let cli = <customer_lookup::config::Cli as clap::Parser>::try_parse_from([
-        "customer-lookup",
-        "serve",
-        "--database-url",
-        &db.url,
-        "--bind",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-        "--no-migrate",
-    ])
-    .unwrap();
-    let customer_lookup::config::Command::Serve(serve) = &cli.command else {
-        unreachable!()
+    let settings = customer_lookup::settings::ServeSettings {
+        migrate: false,
+        demo_data: false,
+        ..crate::helpers::serve_settings(&db.url)
     };
-    let app = customer_lookup::startup::Application::build(&serve.settings())
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.address());
-    tokio::spawn(app.run_until_stopped());
+    let base = format!("http://{}", crate::helpers::start_with(&settings).await);
     let client = reqwest::Client::new();
     let lookup = || {
         client

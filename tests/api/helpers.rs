@@ -1,14 +1,21 @@
 //! Starting the real service on port 0 against a fresh database, on SQLite or Postgres.
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use customer_lookup::cache::CacheSettings;
 use customer_lookup::config::{Cli, Command as CliCommand};
+use customer_lookup::domain::LookupAnswer;
+use customer_lookup::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
+use customer_lookup::normalise::Region;
+use customer_lookup::settings::{EdgeSettings, RequestLimits, ServeSettings};
 use customer_lookup::startup::Application;
+use customer_lookup::store::{DatabaseUrl, PoolSettings};
 use sqlx::Connection;
 use tempfile::TempDir;
 
@@ -257,9 +264,62 @@ impl TestApp {
     }
 }
 
-/// Builds the app exactly as `customer-lookup serve` would from these arguments, runs it in
-/// the background, and returns where it listens.
-pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::SocketAddr {
+/// What `customer-lookup serve --demo-data --bind 127.0.0.1:0 --workers 1` is told, built as
+/// typed settings: the start of every test that is not about a flag.
+pub fn serve_settings(database_url: &str) -> ServeSettings {
+    let store_timeout = Duration::from_secs(1);
+    let bind: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    ServeSettings {
+        database_url: DatabaseUrl::parse(database_url).expect("a database URL"),
+        database_password_file: None,
+        listen_database_url: None,
+        pool: PoolSettings {
+            max_connections: 10,
+            acquire_timeout: store_timeout,
+            batches_per_worker: 1,
+        },
+        default_region: "US".parse::<Region>().expect("a region"),
+        policy: LookupPolicy {
+            unknown_answer: LookupAnswer {
+                customer_id: "UNKNOWN".to_owned(),
+                name: "Unknown Customer".to_owned(),
+                loyalty_points: 0,
+                is_vip: false,
+            },
+            unknown_status: UnknownStatus::Ok,
+            on_store_error: OnStoreError::Fail,
+            deadline: store_timeout,
+        },
+        cache: CacheSettings {
+            ttl: Duration::from_secs(30),
+            max_entries: 10_000,
+        },
+        bind,
+        workers: Some(1),
+        migrate: true,
+        demo_data: true,
+        fail_fast: false,
+        shutdown_timeout: Duration::from_secs(10),
+        limits: RequestLimits {
+            max_body: 16 * 1024,
+            request_timeout: Duration::from_secs(5),
+        },
+        edge: EdgeSettings {
+            rate_limit: 100,
+            // --docs auto on a loopback bind.
+            docs: true,
+            ..EdgeSettings::default()
+        },
+        allow_unauthenticated: false,
+        max_connections: 1024,
+        tls: None,
+        client_ca: None,
+    }
+}
+
+/// What `customer-lookup serve` makes of these arguments (the test's database, a loopback
+/// port, one worker unless told, `--demo-data`, then `extra`), through the real parser.
+pub fn parsed_serve_settings(database_url: &str, extra: &[&str]) -> ServeSettings {
     let mut args = vec![
         "customer-lookup",
         "serve",
@@ -277,7 +337,34 @@ pub async fn start_server(database_url: &str, extra: &[&str]) -> std::net::Socke
     let CliCommand::Serve(serve) = &cli.command else {
         unreachable!("serve")
     };
-    let app = Application::build(&serve.settings())
+    serve.settings()
+}
+
+/// The typed start is the command line's start: a default changed in one shows here.
+#[test]
+fn typed_settings_are_what_serve_parses_from_the_same_start() {
+    let url = "sqlite::memory:";
+    assert_eq!(
+        format!("{:?}", serve_settings(url)),
+        format!("{:?}", parsed_serve_settings(url, &[])),
+    );
+}
+
+/// Starts the app on the test's database, runs it in the background, and returns where it
+/// listens: from typed settings, or, when the test passes `serve` flags, from those flags as
+/// the command line would parse them.
+pub async fn start_server(database_url: &str, extra: &[&str]) -> SocketAddr {
+    let settings = if extra.is_empty() {
+        serve_settings(database_url)
+    } else {
+        parsed_serve_settings(database_url, extra)
+    };
+    start_with(&settings).await
+}
+
+/// Starts the app from `settings`, runs it in the background, and returns where it listens.
+pub async fn start_with(settings: &ServeSettings) -> SocketAddr {
+    let app = Application::build(settings)
         .await
         .expect("application starts");
     let address = app.address();
