@@ -3,8 +3,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
-# The patched number parser ([patch.crates-io]) and the declared benchmarks are part of the manifest.
-COPY vendor ./vendor
+# The number parser (a workspace member) and the declared benchmarks are part of the manifest.
+COPY crates ./crates
 COPY benches ./benches
 COPY src ./src
 COPY migrations ./migrations

@@ -16,7 +16,8 @@ Each line is one JSON object (sorted keys):
     departure, expect   only where the service must answer differently ("sip", "withheld",
                     "tel_parameters"); expect is then the service's answer
 
-The output depends only on this file and the pinned phonenumbers version: every random
+The output depends only on this file and the pinned phonenumbers version (the number parser's
+crates/phonenumber/METADATA_VERSION; scripts/update-phone-metadata.sh moves it): every random
 choice comes from a random.Random seeded with a fixed string (string seeds hash with
 SHA-512, so PYTHONHASHSEED does not matter), and every set is sorted before use.
 """
@@ -43,9 +44,10 @@ try:
 except ImportError:
     sys.exit("phonenumbers is missing: run scripts/python-tools.sh and use .tools/venv/bin/python")
 
-PINNED_VERSION = "9.0.43"  # keep in step with scripts/python-tools.sh
 SEED = "customer-lookup/recognition/v1"
 ROOT = Path(__file__).resolve().parent.parent
+# The phonenumbers release the vectors come from: the one the number parser's metadata is.
+PINNED_VERSION = (ROOT / "crates" / "phonenumber" / "METADATA_VERSION").read_text().strip()
 OUT = ROOT / "tests" / "vectors" / "recognition.jsonl"
 
 # US gets every rendering of every base number; the others get their own numbers in

@@ -3,9 +3,10 @@
 
 Usage: phone-metadata-xml.py OUTPUT.xml
 
-The vendored `phonenumber` crate (vendor/phonenumber) builds its database from libphonenumber's raw
+The `phonenumber` crate (crates/phonenumber) builds its database from libphonenumber's raw
 metadata XML, read by its src/metadata/loader.rs. Our test oracle is the Python port `phonenumbers`
-at the version pinned in scripts/python-tools.sh, and its metadata must be the crate's metadata.
+at the version in crates/phonenumber/METADATA_VERSION, and its metadata must be the crate's metadata.
+scripts/update-phone-metadata.sh runs this script with that version installed.
 Upstream XML for that release cannot be downloaded here, so this script rebuilds the XML from the
 Python metadata, undoing what libphonenumber's BuildMetadataFromXml did when it compiled the XML:
 

@@ -59,7 +59,7 @@ fn check(n: &Normaliser, input: &str) {
 
     // Normalising an output is accepted again and, repeated, settles. Not necessarily after
     // one step: libphonenumber strips one national prefix per parse, even after +CC, so with DE
-    // `0001001` -> +49001001 -> +4901001 -> +491001 -> +491001 (phonenumbers 9.0.43 agrees).
+    // `0001001` -> +49001001 -> +4901001 -> +491001 -> +491001 (libphonenumber agrees).
     let mut chain = vec![first];
     loop {
         let last = chain.last().unwrap();

@@ -1,6 +1,6 @@
 //! Caller ID → E.164, by libphonenumber's rules: `PhoneNumberUtil.parse(input, defaultRegion)`
 //! (through the `phonenumber` crate, patched to follow libphonenumber step by step; see
-//! vendor/phonenumber/PATCHES.md), accepted when `isPossibleNumberWithReason` is IS_POSSIBLE.
+//! crates/phonenumber/PATCHES.md), accepted when `isPossibleNumberWithReason` is IS_POSSIBLE.
 //! A number that is possible only locally (a US number without its area code) is not accepted:
 //! it names no single line.
 //!
@@ -93,39 +93,9 @@ struct PossibleLengths {
 /// What the fast path needs about one country calling code.
 struct CallingCode {
     lengths: PossibleLengths,
-    /// Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's.
+    /// Several regions share a code (+1, +44, +7 …): libphonenumber uses the main one's. Its
+    /// national prefix for parsing is what the fast path must stay clear of.
     main: &'static Metadata,
-    /// What may start a national prefix after the code, for the fast path to stay clear of.
-    prefix: NationalPrefix,
-}
-
-/// The main region's national prefix for parsing, in the cheapest form that answers "may the
-/// number start with one": most are a plain digit string (`0`, `1`, `8`), which a byte
-/// comparison settles without the metadata's shared, locked regex cache.
-enum NationalPrefix {
-    None,
-    Digits(String),
-    Pattern(&'static regex_cache::CachedRegex),
-}
-
-impl NationalPrefix {
-    fn of(meta: &'static Metadata) -> Self {
-        match meta.national_prefix_for_parsing() {
-            None => Self::None,
-            Some(re) if re.as_str().bytes().all(|b| b.is_ascii_digit()) => {
-                Self::Digits(re.as_str().to_owned())
-            }
-            Some(re) => Self::Pattern(re),
-        }
-    }
-
-    fn may_start(&self, national: &str) -> bool {
-        match self {
-            Self::None => false,
-            Self::Digits(digits) => national.starts_with(digits.as_str()),
-            Self::Pattern(re) => re.find(national).is_some_and(|m| m.start() == 0),
-        }
-    }
 }
 
 /// By calling code (an index, so the per-lookup fast path hashes nothing), not by region: the
@@ -145,11 +115,7 @@ static CALLING_CODES: LazyLock<Vec<Option<CallingCode>>> = LazyLock::new(|| {
             let lengths = PossibleLengths {
                 full: general.possible_length().to_vec(),
             };
-            Some(CallingCode {
-                lengths,
-                main,
-                prefix: NationalPrefix::of(main),
-            })
+            Some(CallingCode { lengths, main })
         })
         .collect()
 });
@@ -464,7 +430,7 @@ fn canonical_fast_path(raw: &str) -> Option<E164> {
     }
     // libphonenumber may strip a national prefix (or carrier code) after +CC when its pattern
     // matches at the start (the pattern defaults to the national prefix itself).
-    if facts.prefix.may_start(national) {
+    if facts.main.national_prefix_for_parsing_looking_at(national) {
         return None;
     }
     E164::parse(number).ok()

@@ -67,7 +67,7 @@ fn dockerfile_is_multi_stage_and_runs_as_a_non_root_user() {
         "runs as {user}"
     );
     // Everything the manifest names must reach the build stage: the sources, the migrations
-    // embedded in the binary, the patched parser ([patch.crates-io]) and the declared benches.
+    // embedded in the binary, the number parser (a workspace member) and the declared benches.
     let copied: Vec<&str> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("COPY "))
@@ -79,7 +79,7 @@ fn dockerfile_is_multi_stage_and_runs_as_a_non_root_user() {
         "Cargo.lock",
         "src",
         "migrations",
-        "vendor",
+        "crates",
         "benches",
     ] {
         assert!(

@@ -136,6 +136,25 @@ impl Metadata {
         self.national_prefix_for_parsing.as_ref()
     }
 
+    /// Whether [`national_prefix_for_parsing()`](Self::national_prefix_for_parsing) matches at
+    /// the start of `national_number` (libphonenumber's `lookingAt`), that is whether parsing
+    /// may strip a national prefix or carrier code from it; `false` when there is none.
+    ///
+    /// Most such prefixes are plain digits (`0`, `1`, `8`): those are compared as bytes,
+    /// without taking the lock of the database's shared regex cache.
+    pub fn national_prefix_for_parsing_looking_at(&self, national_number: &str) -> bool {
+        let Some(pattern) = &self.national_prefix_for_parsing else {
+            return false;
+        };
+        let source = pattern.as_str();
+        if source.bytes().all(|b| b.is_ascii_digit()) {
+            return national_number.starts_with(source);
+        }
+        pattern
+            .find(national_number)
+            .is_some_and(|m| m.start() == 0)
+    }
+
     /// This field is only populated and used under very rare situations.  For
     /// example, mobile numbers in Argentina are written in two completely
     /// different ways when dialed in-country and out-of-country (e.g. 0343 15
@@ -334,5 +353,31 @@ impl Descriptors {
 
     pub fn no_international(&self) -> Option<&Descriptor> {
         self.no_international.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metadata::DATABASE;
+
+    fn looking_at(region: &str, national_number: &str) -> bool {
+        DATABASE
+            .by_id(region)
+            .expect("region in the metadata")
+            .national_prefix_for_parsing_looking_at(national_number)
+    }
+
+    #[test]
+    fn national_prefix_for_parsing_is_looked_for_at_the_start_only() {
+        // DE: the plain digit `0`.
+        assert!(looking_at("DE", "030123456"));
+        assert!(!looking_at("DE", "30123456"));
+        assert!(!looking_at("DE", "3012345600"));
+        // BR: a pattern, `(?:0|90)(?:…)?`.
+        assert!(looking_at("BR", "9011987654321"));
+        assert!(looking_at("BR", "0987654321"));
+        assert!(!looking_at("BR", "11987654321"));
+        // SG has no national prefix at all.
+        assert!(!looking_at("SG", "061234567"));
     }
 }

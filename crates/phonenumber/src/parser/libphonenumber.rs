@@ -87,10 +87,7 @@ fn extension_patterns_for_parsing() -> String {
     );
     let american = format!("{ambiguous_separator}{}#", digits(6));
     let no_comma = "[ \u{00A0}\\t]*";
-    let auto_dialling = format!(
-        "{no_comma}(?:,{{2}}|;){after_label}{}{suffix}",
-        digits(15)
-    );
+    let auto_dialling = format!("{no_comma}(?:,{{2}}|;){after_label}{}{suffix}", digits(15));
     let only_commas = format!("{no_comma}(?:,)+{after_label}{}{suffix}", digits(9));
     format!("{rfc}|{explicit}|{ambiguous}|{american}|{auto_dialling}|{only_commas}")
 }
@@ -498,6 +495,8 @@ fn java_replacement(rule: &str, groups: usize) -> String {
 }
 
 /// libphonenumber's `ValidationResult` for `testNumberLength` with type UNKNOWN.
+// The variants keep libphonenumber's names (INVALID_LENGTH).
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Length {
     IsPossible,

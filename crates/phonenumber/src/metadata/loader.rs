@@ -334,7 +334,12 @@ fn complete_as_libphonenumber_does(meta: &mut Metadata) {
     let mut local: Vec<u16> = Vec::new();
     for desc in types.into_iter().flatten() {
         lengths.extend(desc.possible_length.iter().copied().filter(|&l| l > 0));
-        local.extend(desc.possible_local_length.iter().copied().filter(|&l| l > 0));
+        local.extend(
+            desc.possible_local_length
+                .iter()
+                .copied()
+                .filter(|&l| l > 0),
+        );
     }
     lengths.sort_unstable();
     lengths.dedup();
@@ -348,8 +353,10 @@ fn complete_as_libphonenumber_does(meta: &mut Metadata) {
         }
     }
     if meta.national_prefix_for_parsing.is_none() {
-        meta.national_prefix_for_parsing =
-            meta.national_prefix.clone().filter(|prefix| !prefix.is_empty());
+        meta.national_prefix_for_parsing = meta
+            .national_prefix
+            .clone()
+            .filter(|prefix| !prefix.is_empty());
     }
 }
 
