@@ -4,6 +4,7 @@
 mod answer;
 mod customer;
 mod e164;
+mod owners;
 pub mod record;
 
 pub use answer::LookupAnswer;
@@ -12,4 +13,5 @@ pub use customer::{
     parse_is_vip,
 };
 pub use e164::{E164, InvalidE164, MAX_DIGITS, NotAPhoneNumber};
+pub use owners::NumberOwners;
 pub use record::{FieldValue, RecordProblem};
