@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::domain::{Customer, E164};
+use crate::domain::{E164, NumberOwners};
 
 /// Bounds of the answer cache.
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +29,7 @@ pub struct CacheSettings {
 #[derive(Clone)]
 struct Entry {
     expires: Instant,
-    customer: Option<Customer>,
+    owners: NumberOwners,
 }
 
 pub struct AnswerCache {
@@ -58,13 +58,13 @@ impl AnswerCache {
         })
     }
 
-    /// The cached answer: `Some(None)` is a cached "nobody has this number".
-    pub fn get(&self, number: &E164) -> Option<Option<Customer>> {
+    /// What the store said about the number (`NumberOwners::Nobody` included), if cached.
+    pub fn get(&self, number: &E164) -> Option<NumberOwners> {
         if self.suspended.load(Ordering::Acquire) {
             return None;
         }
         let entry = self.entries.get(number)?;
-        (entry.expires > Instant::now()).then_some(entry.customer)
+        (entry.expires > Instant::now()).then_some(entry.owners)
     }
 
     /// Taken before asking the store, and given back to `insert`.
@@ -73,7 +73,7 @@ impl AnswerCache {
     }
 
     /// Keeps what the store said, unless something was invalidated since the read began.
-    pub fn insert(&self, number: E164, customer: Option<Customer>, read_began: Epoch) {
+    pub fn insert(&self, number: E164, owners: NumberOwners, read_began: Epoch) {
         if self.suspended.load(Ordering::Acquire)
             || self.epoch.load(Ordering::Acquire) != read_began.0
         {
@@ -81,7 +81,7 @@ impl AnswerCache {
         }
         let expires = Instant::now() + self.ttl;
         self.entries
-            .insert(number.clone(), Entry { expires, customer });
+            .insert(number.clone(), Entry { expires, owners });
         // An invalidation between the check above and the insert would have found nothing to
         // remove: take the answer back out.
         if self.epoch.load(Ordering::Acquire) != read_began.0 {
@@ -130,8 +130,11 @@ mod tests {
             max_entries: 10,
         })
         .unwrap();
-        cache.insert(number("+15551234567"), None, cache.epoch());
-        assert_eq!(cache.get(&number("+15551234567")), Some(None));
+        cache.insert(number("+15551234567"), NumberOwners::Nobody, cache.epoch());
+        assert_eq!(
+            cache.get(&number("+15551234567")),
+            Some(NumberOwners::Nobody)
+        );
         assert_eq!(cache.get(&number("+15551234568")), None);
         std::thread::sleep(Duration::from_millis(80));
         assert_eq!(cache.get(&number("+15551234567")), None, "expired");
@@ -145,10 +148,14 @@ mod tests {
         })
         .unwrap();
         for i in 0..10_000 {
-            cache.insert(number(&format!("+1555{i:07}")), None, cache.epoch());
+            cache.insert(
+                number(&format!("+1555{i:07}")),
+                NumberOwners::Nobody,
+                cache.epoch(),
+            );
         }
         assert!(cache.entries.len() <= 110, "{} kept", cache.entries.len());
-        cache.insert(number("+15550000001"), None, cache.epoch());
+        cache.insert(number("+15550000001"), NumberOwners::Nobody, cache.epoch());
         cache.clear();
         assert_eq!(cache.get(&number("+15550000001")), None);
         assert_eq!(cache.entries.len(), 0);
@@ -164,28 +171,32 @@ mod tests {
         })
         .unwrap();
         let (a, b) = (number("+15550000001"), number("+15550000002"));
-        cache.insert(a.clone(), None, cache.epoch());
-        cache.insert(b.clone(), None, cache.epoch());
+        cache.insert(a.clone(), NumberOwners::Nobody, cache.epoch());
+        cache.insert(b.clone(), NumberOwners::Nobody, cache.epoch());
         let read_began = cache.epoch();
         cache.invalidate(std::slice::from_ref(&a));
         assert_eq!(cache.get(&a), None, "invalidated");
-        assert_eq!(cache.get(&b), Some(None), "others stay");
-        cache.insert(a.clone(), None, read_began);
+        assert_eq!(cache.get(&b), Some(NumberOwners::Nobody), "others stay");
+        cache.insert(a.clone(), NumberOwners::Nobody, read_began);
         assert_eq!(
             cache.get(&a),
             None,
             "a read from before the change is not kept"
         );
-        cache.insert(a.clone(), None, cache.epoch());
-        assert_eq!(cache.get(&a), Some(None), "a read after it is");
+        cache.insert(a.clone(), NumberOwners::Nobody, cache.epoch());
+        assert_eq!(
+            cache.get(&a),
+            Some(NumberOwners::Nobody),
+            "a read after it is"
+        );
 
         cache.suspend();
         assert_eq!(cache.get(&b), None);
-        cache.insert(b.clone(), None, cache.epoch());
+        cache.insert(b.clone(), NumberOwners::Nobody, cache.epoch());
         assert_eq!(cache.get(&b), None, "nothing kept while suspended");
         cache.resume();
-        cache.insert(b.clone(), None, cache.epoch());
-        assert_eq!(cache.get(&b), Some(None));
+        cache.insert(b.clone(), NumberOwners::Nobody, cache.epoch());
+        assert_eq!(cache.get(&b), Some(NumberOwners::Nobody));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::domain::CustomerField;
 use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth};
 use crate::http::ApiError;
 use crate::import::{Import, ImportOutcome};
-use crate::lookup::{Answered, Lookup, LookupError, LookupOutcome, OnStoreError};
+use crate::lookup::{Decision, Lookup, LookupError, LookupOutcome, OnStoreError};
 use crate::normalise::PhoneNormaliser;
 use crate::startup::Application;
 use crate::store::CustomerStore;
@@ -246,34 +246,48 @@ fn command_lookup(args: &LookupArgs, store: &CustomerStore) -> Lookup {
 
 async fn explain(args: &LookupArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.store).await?;
-    let explanation = command_lookup(args, &store).explain(&args.caller_id).await;
+    let lookup = command_lookup(args, &store);
+    let explanation = lookup.explain(&args.caller_id).await;
     store.close().await;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&crate::http::explanation_json(explanation))?
-    );
+    let shown = crate::http::explanation_json(explanation, lookup.answer_fields());
+    println!("{}", serde_json::to_string_pretty(&shown)?);
     Ok(ExitCode::SUCCESS)
 }
 
 async fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.store).await?;
-    let answered = command_lookup(args, &store).answer(&args.caller_id).await;
+    let lookup = command_lookup(args, &store);
+    let decided = lookup.decide(&args.caller_id).await;
     store.close().await;
-    let (found, answer) = match answered {
-        Ok(Answered::Answer { found, answer }) => (found, Ok(answer)),
-        Err(LookupError::CustomerNotFound { found }) => (found, Err(ApiError::CustomerNotFound)),
-        Err(LookupError::StoreUnavailable(failure)) | Ok(Answered::Degraded { failure, .. }) => {
+    let (recognition, answer) = match decided {
+        Ok(Decision::Answer {
+            recognition,
+            answer,
+        }) => (recognition, Ok(answer)),
+        Err(LookupError::CustomerNotFound { recognition }) => {
+            (recognition, Err(ApiError::CustomerNotFound))
+        }
+        Err(LookupError::StoreUnavailable(failure)) | Ok(Decision::Degraded { failure, .. }) => {
             return Err(failure.into());
         }
     };
-    match &found.outcome {
-        LookupOutcome::Found { number, .. } => eprintln!("found: {number}"),
+    match &recognition.outcome {
+        LookupOutcome::Unique { number, .. } => eprintln!("found: {number}"),
+        LookupOutcome::Shared { number, count, .. } => {
+            eprintln!("shared number: {count} customers have {number}")
+        }
         LookupOutcome::Unknown { number } => eprintln!("unknown caller: no customer has {number}"),
         LookupOutcome::Invalid(why) => eprintln!("unknown caller: not a phone number ({why})"),
     }
+    let fields = lookup.answer_fields();
     match answer {
-        Ok(answer) => {
+        Ok(answer) if fields.is_empty() => {
             println!("{}", serde_json::to_string(&answer)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(answer) => {
+            let rendered = fields.render(&answer, Some(&recognition.outcome));
+            println!("{}", serde_json::to_string(&rendered)?);
             Ok(ExitCode::SUCCESS)
         }
         // The same error body the HTTP API answers with.

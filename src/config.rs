@@ -21,7 +21,7 @@ use crate::domain::{
 use crate::genesys::{ActionAuth, ClientCertificateAuthority};
 use crate::import::rejects::MaxInvalid;
 use crate::import::{ColumnMapping, FieldMap, ImportFormat, ImportSettings, OnInvalid};
-use crate::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
+use crate::lookup::{AnswerFields, LookupPolicy, OnSharedNumber, OnStoreError, UnknownStatus};
 use crate::normalise::Region;
 use crate::settings::{
     ClientCaSettings, ClientCertMode, EdgeSettings, ForwardedHeader, RequestLimits, ServeSettings,
@@ -590,6 +590,19 @@ pub struct UnknownCallerArgs {
     /// is_vip answered for unknown callers.
     #[arg(long, env = "LOOKUP_UNKNOWN_IS_VIP", default_value = "false", value_parser = crate::domain::parse_is_vip, action = clap::ArgAction::Set)]
     pub unknown_is_vip: bool,
+
+    /// What a number several customers share is answered: unknown (the unknown-caller answer: nobody is named), any-vip (the unknown-caller answer, but VIP when any of them is one), or first (the customer with the smallest customer_id, named). See docs/shared-numbers.md.
+    #[arg(
+        long,
+        env = "LOOKUP_ON_SHARED_NUMBER",
+        default_value = "unknown",
+        value_parser = one_of::<OnSharedNumber>(&OnSharedNumber::NAMES)
+    )]
+    pub on_shared_number: OnSharedNumber,
+
+    /// Fields answered after the four of the contract, comma-separated: match (unique, shared, none, withheld or not_a_number), match_count. None by default: the answer is exactly the four fields.
+    #[arg(long, env = "LOOKUP_ANSWER_FIELDS", default_value = "", value_parser = AnswerFields::parse, hide_default_value = true)]
+    pub answer_fields: AnswerFields,
 }
 
 impl UnknownCallerArgs {
@@ -610,6 +623,8 @@ impl UnknownCallerArgs {
             unknown_answer: self.answer(),
             unknown_status: self.unknown_status,
             on_store_error,
+            on_shared_number: self.on_shared_number,
+            answer_fields: self.answer_fields.clone(),
             deadline,
         }
     }

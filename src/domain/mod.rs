@@ -6,6 +6,7 @@ mod customer;
 mod e164;
 mod field;
 mod network;
+mod owners;
 pub mod record;
 pub mod secret;
 
@@ -17,5 +18,6 @@ pub use customer::{
 pub use e164::{E164, InvalidE164, MAX_DIGITS, NotAPhoneNumber};
 pub use field::CustomerField;
 pub use network::parse_network;
+pub use owners::NumberOwners;
 pub use record::{FieldValue, RecordProblem};
 pub use secret::{ApiKey, BasicCredential};

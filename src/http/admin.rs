@@ -9,7 +9,7 @@ use super::AppState;
 use super::body::read_body_within_limits;
 use super::error::ApiError;
 use crate::domain::record::JsonTypes;
-use crate::domain::{CustomerField, CustomerId, CustomerRecord, RecordProblem};
+use crate::domain::{CustomerField, CustomerId, CustomerRecord, NumberOwners, RecordProblem};
 
 /// A customer as the admin API shows it: the lookup fields plus every number in E.164.
 #[derive(Serialize)]
@@ -57,7 +57,7 @@ pub async fn get_customer(
 }
 
 /// Creates (201) or replaces (200) the customer, numbers included. Every invalid field is
-/// listed (422); a number another customer owns is a conflict naming the owner (409).
+/// listed (422); a number other customers have too is shared with them.
 pub async fn put_customer(
     req: actix_web::HttpRequest,
     path: web::Path<String>,
@@ -107,6 +107,9 @@ pub async fn put_customer(
     Ok(response.json(CustomerView::from(&record)))
 }
 
+/// How many of a shared number's customers a refusal names.
+const SHARED_OWNERS_NAMED: u32 = 20;
+
 pub async fn delete_customer(
     path: web::Path<String>,
     state: web::Data<AppState>,
@@ -121,7 +124,7 @@ pub async fn delete_customer(
 }
 
 /// `GET /api/v1/customers?phone=…`: the customer owning that number, in any format (a literal
-/// leading `+` is kept, as for a lookup).
+/// leading `+` is kept, as for a lookup). A number several customers share is a 409 naming them.
 pub async fn find_by_phone(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
@@ -138,10 +141,23 @@ pub async fn find_by_phone(
         .normaliser()
         .normalise(raw)
         .map_err(ApiError::InvalidPhoneNumber)?;
-    let customer = lookup
+    let customer = match lookup
         .within_deadline(lookup.store().find_by_number(&number))
         .await?
-        .ok_or(ApiError::NoSuchCustomer)?;
+    {
+        NumberOwners::Nobody => return Err(ApiError::NoSuchCustomer),
+        NumberOwners::One(customer) => customer,
+        NumberOwners::Shared { count, .. } => {
+            let customers = lookup
+                .within_deadline(lookup.store().owners_of(&number, SHARED_OWNERS_NAMED))
+                .await?;
+            return Err(ApiError::SharedNumber {
+                number: number.to_string(),
+                count,
+                customers: customers.iter().map(|id| id.as_str().to_owned()).collect(),
+            });
+        }
+    };
     let record = lookup
         .within_deadline(lookup.store().find_customer(&customer.id))
         .await?

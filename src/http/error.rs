@@ -43,8 +43,16 @@ pub enum ApiError {
     NoSuchCustomer,
     #[error("{} problem(s): {}", .0.len(), problems(.0))]
     InvalidCustomer(Vec<RecordProblem>),
-    #[error("phone number {number} belongs to customer {owner}; remove it there first")]
-    NumberTaken { number: String, owner: String },
+    #[error(
+        "{count} customers share phone number {number} ({}); read each with GET /api/v1/customers/{{customer_id}}",
+        customers.join(", ")
+    )]
+    SharedNumber {
+        number: String,
+        count: u64,
+        /// The first few owners' ids, by id.
+        customers: Vec<String>,
+    },
     #[error("phone is not a usable phone number: {0}")]
     InvalidPhoneNumber(crate::normalise::NotAPhoneNumber),
     #[error(
@@ -84,7 +92,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::CustomerNotFound | Self::NoSuchCustomer => "customer_not_found",
             Self::InvalidCustomer(_) => "invalid_customer",
-            Self::NumberTaken { .. } => "number_taken",
+            Self::SharedNumber { .. } => "shared_number",
             Self::InvalidPhoneNumber(_) => "invalid_phone_number",
             Self::Unauthorized { .. } => "unauthorized",
             Self::ForbiddenNetwork => "forbidden",
@@ -118,13 +126,7 @@ impl From<LookupError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NumberTaken { number, owner } => Self::NumberTaken {
-                number: number.to_string(),
-                owner,
-            },
-            other => Self::StoreUnavailable(other),
-        }
+        Self::StoreUnavailable(error)
     }
 }
 
@@ -160,7 +162,7 @@ impl ResponseError for ApiError {
             Self::InvalidCustomer(_) | Self::InvalidPhoneNumber(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NumberTaken { .. } => StatusCode::CONFLICT,
+            Self::SharedNumber { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::ForbiddenNetwork => StatusCode::FORBIDDEN,

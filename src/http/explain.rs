@@ -8,7 +8,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::lookup::caller_id_from_query;
 use crate::domain::LookupAnswer;
-use crate::lookup::{Answered, Explanation, LookupError, LookupOutcome};
+use crate::lookup::{AnswerFields, Decision, Explanation, LookupError, LookupOutcome};
 
 pub async fn explain(
     req: HttpRequest,
@@ -18,11 +18,12 @@ pub async fn explain(
     let explanation = state.lookup.explain(&caller_id).await;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(explanation_json(explanation)))
+        .json(explanation_json(explanation, state.lookup.answer_fields())))
 }
 
-/// The explanation as the API and the `explain` command show it.
-pub fn explanation_json(explanation: Explanation) -> Value {
+/// The explanation as the API and the `explain` command show it; `response` is what a lookup
+/// answers, with the answer fields in force.
+pub fn explanation_json(explanation: Explanation, fields: &AnswerFields) -> Value {
     let trace = explanation.normalisation;
     let (e164, not_a_number) = match &trace.result {
         Some(Ok(number)) => (Some(number.to_string()), None),
@@ -38,23 +39,51 @@ pub fn explanation_json(explanation: Explanation) -> Value {
         fields.insert("e164".into(), json!(e164));
         fields.insert("not_a_phone_number".into(), json!(not_a_number));
     }
-    let found = match &explanation.decision {
-        Ok(Answered::Answer { found, .. }) | Err(LookupError::CustomerNotFound { found }) => {
-            Some(found)
-        }
+    let recognition = match &explanation.decision {
+        Ok(Decision::Answer { recognition, .. })
+        | Err(LookupError::CustomerNotFound { recognition }) => Some(recognition),
         _ => None,
     };
-    let customer = found.and_then(|found| match &found.outcome {
-        LookupOutcome::Found { customer, .. } => Some(LookupAnswer::from(customer)),
+    let customer = recognition.and_then(|r| match &r.outcome {
+        LookupOutcome::Unique { customer, .. } => Some(LookupAnswer::from(customer)),
         _ => None,
     });
-    let answer_source = found.map(|found| found.source);
-    let outcome = found.map_or("error", |found| found.outcome.label());
-    let (status, response, degraded, store_failure) = match explanation.decision {
-        Ok(Answered::Answer { answer, .. }) => (200, json!(answer), false, None),
-        Ok(Answered::Degraded { answer, failure }) => {
-            (200, json!(answer), true, Some(failure.to_string()))
+    // A shared number: how many have it and who the `first` policy would name (admin only).
+    let shared = recognition.and_then(|r| match &r.outcome {
+        LookupOutcome::Shared {
+            count,
+            first,
+            any_vip,
+            ..
+        } => Some(json!({
+            "customers": count,
+            "first_customer_id": first.id.as_str(),
+            "any_vip": any_vip,
+        })),
+        _ => None,
+    });
+    let answer_source = recognition.map(|r| r.source);
+    let outcome = recognition.map_or("error", |r| r.outcome.label());
+    let match_outcome = recognition.map(|r| r.outcome.match_outcome().name());
+    let match_count = recognition.map(|r| r.outcome.match_count());
+    let render = |answer: &LookupAnswer, outcome: Option<&LookupOutcome>| {
+        if fields.is_empty() {
+            json!(answer)
+        } else {
+            json!(fields.render(answer, outcome))
         }
+    };
+    let (status, response, degraded, store_failure) = match &explanation.decision {
+        Ok(Decision::Answer {
+            answer,
+            recognition,
+        }) => (200, render(answer, Some(&recognition.outcome)), false, None),
+        Ok(Decision::Degraded { answer, failure }) => {
+            (200, render(answer, None), true, Some(failure.to_string()))
+        }
+        Err(_) => (0, Value::Null, false, None),
+    };
+    let (status, response, store_failure) = match explanation.decision {
         Err(refusal) => {
             let failure = match &refusal {
                 LookupError::StoreUnavailable(failure) => Some(failure.to_string()),
@@ -62,15 +91,19 @@ pub fn explanation_json(explanation: Explanation) -> Value {
             };
             let error = ApiError::from(refusal);
             let status = actix_web::ResponseError::status_code(&error).as_u16();
-            (status, error.body(), false, failure)
+            (status, error.body(), failure)
         }
+        Ok(_) => (status, response, store_failure),
     };
     json!({
         "input": trace.input,
         "normalisation": normalisation,
         "answer_source": answer_source,
         "outcome": outcome,
+        "match": match_outcome,
+        "match_count": match_count,
         "customer": customer,
+        "shared_number": shared,
         "status": status,
         "response": response,
         "degraded": degraded,

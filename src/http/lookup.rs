@@ -8,7 +8,7 @@ use super::body::read_body_within_limits;
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::request_log::LookupLogFields;
-use crate::lookup::{Answered, LookupError};
+use crate::lookup::{Decision, LookupError};
 
 pub async fn lookup_get(
     req: HttpRequest,
@@ -34,36 +34,53 @@ async fn answer(
     caller_id: &str,
 ) -> Result<HttpResponse, ApiError> {
     let metrics = req.app_data::<web::Data<Metrics>>();
-    let answered = state.lookup.answer(caller_id).await;
-    let (found, failure) = match &answered {
-        Ok(Answered::Answer { found, .. }) | Err(LookupError::CustomerNotFound { found }) => {
-            (Some(found), None)
-        }
-        Ok(Answered::Degraded { failure, .. }) | Err(LookupError::StoreUnavailable(failure)) => {
+    let decided = state.lookup.decide(caller_id).await;
+    let (recognition, failure) = match &decided {
+        Ok(Decision::Answer { recognition, .. })
+        | Err(LookupError::CustomerNotFound { recognition }) => (Some(recognition), None),
+        Ok(Decision::Degraded { failure, .. }) | Err(LookupError::StoreUnavailable(failure)) => {
             (None, Some(failure))
         }
     };
     if let Some(metrics) = metrics {
-        metrics.count_lookup(found.map_or("error", |f| f.outcome.label()));
-        if let Some(found) = found {
-            metrics.count_answer_source(found.source);
+        metrics.count_lookup(recognition.map_or("error", |r| r.outcome.label()));
+        if let Some(recognition) = recognition {
+            metrics.count_answer_source(recognition.source);
         }
     }
     // The request's log line names the outcome, or the store failure: with a 503 at error level
     // (from the ApiError), with a degraded answer at warn level (from these fields).
     req.extensions_mut().insert(LookupLogFields {
-        outcome: found.map_or("error", |f| f.outcome.label()),
-        number: found.map_or_else(|| "-".into(), |f| f.outcome.masked_number()),
-        store_failure: match &answered {
-            Ok(Answered::Degraded { .. }) => failure.map(ToString::to_string),
+        outcome: recognition.map_or("error", |r| r.outcome.label()),
+        number: recognition.map_or_else(|| "-".into(), |r| r.outcome.masked_number()),
+        store_failure: match &decided {
+            Ok(Decision::Degraded { .. }) => failure.map(ToString::to_string),
             _ => None,
         },
     });
-    match answered? {
-        Answered::Answer { answer, .. } => Ok(no_store(HttpResponse::Ok()).json(answer)),
-        Answered::Degraded { answer, .. } => Ok(no_store(HttpResponse::Ok())
-            .insert_header(("X-Lookup-Degraded", "true"))
-            .json(answer)),
+    let fields = state.lookup.answer_fields();
+    match decided? {
+        // The contract's four fields unless the operator asked for more.
+        Decision::Answer {
+            recognition,
+            answer,
+        } => {
+            let mut reply = no_store(HttpResponse::Ok());
+            if fields.is_empty() {
+                Ok(reply.json(answer))
+            } else {
+                Ok(reply.json(fields.render(&answer, Some(&recognition.outcome))))
+            }
+        }
+        Decision::Degraded { answer, .. } => {
+            let mut reply = no_store(HttpResponse::Ok());
+            reply.insert_header(("X-Lookup-Degraded", "true"));
+            if fields.is_empty() {
+                Ok(reply.json(answer))
+            } else {
+                Ok(reply.json(fields.render(&answer, None)))
+            }
+        }
     }
 }
 

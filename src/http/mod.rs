@@ -77,6 +77,7 @@ impl HttpServices {
         edge: &EdgeSettings,
     ) -> Result<Self, ServicesError> {
         let live = Arc::new(LiveEdge::load(edge)?);
+        let document = openapi::document_answering(edge, lookup.answer_fields());
         Ok(Self {
             state: web::Data::new(AppState {
                 lookup,
@@ -85,7 +86,7 @@ impl HttpServices {
             }),
             policy: web::Data::new(EdgePolicy::new(edge, live)),
             metrics: web::Data::new(metrics::Metrics::new()?),
-            document: web::Data::new(openapi::Document(openapi::document_for(edge))),
+            document: web::Data::new(openapi::Document(document)),
             admin_enabled: edge.has_admin_keys(),
             docs_enabled: edge.docs,
         })

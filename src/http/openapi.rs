@@ -16,6 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::error::ErrorBody;
 use super::routes;
 use crate::domain::{LookupAnswer, LoyaltyPoints};
+use crate::lookup::{AnswerField, AnswerFields, MatchOutcome};
 use crate::settings::{ClientCertMode, EdgeSettings};
 
 /// Text a person wrote: at least one character that is not white space, none that is a control
@@ -202,7 +203,8 @@ fn lookup_post() {}
 #[allow(dead_code)]
 fn lookup_get() {}
 
-/// The customer who owns a phone number, written in any caller-ID form.
+/// The customer who has a phone number, written in any caller-ID form (a number several
+/// customers share is a 409 naming them).
 #[utoipa::path(get, path = routes::CUSTOMERS, tag = "admin",
     params(("phone" = String, Query, description = "The number, e.g. %2B15551234567")),
     responses(
@@ -210,6 +212,7 @@ fn lookup_get() {}
         (status = 400, description = "phone missing or blank (malformed_query)", body = ErrorBody),
         (status = 401, description = "No admin key", body = ErrorBody),
         (status = 404, description = "No customer has this number (customer_not_found)", body = ErrorBody),
+        (status = 409, description = "Several customers share this number (shared_number); the message names them", body = ErrorBody),
         (status = 422, description = "phone is no phone number (invalid_phone_number)", body = ErrorBody),
         (status = 429, description = "Over --rate-limit", body = ErrorBody),
         (status = 503, description = "The store failed (store_unavailable)", body = ErrorBody)))]
@@ -239,7 +242,6 @@ fn get_customer() {}
         (status = 400, description = "The body is not JSON (malformed_json)", body = ErrorBody),
         (status = 401, description = "No admin key", body = ErrorBody),
         (status = 408, description = "The body did not arrive within --request-timeout", body = ErrorBody),
-        (status = 409, description = "A number belongs to another customer (number_taken)", body = ErrorBody),
         (status = 413, description = "The body is larger than --max-body", body = ErrorBody),
         (status = 422, description = "Every invalid field, listed (invalid_customer)", body = ErrorBody),
         (status = 429, description = "Over --rate-limit", body = ErrorBody),
@@ -349,8 +351,15 @@ fn docs_file() {}
 )]
 struct ApiDoc;
 
-/// The document for a service configured with these credentials.
+/// The document for a service configured with these credentials, answering the contract's four
+/// fields.
+#[cfg(test)]
 pub fn document_for(edge: &EdgeSettings) -> String {
+    document_answering(edge, &AnswerFields::default())
+}
+
+/// The document for a service configured with these credentials and answer fields.
+pub fn document_answering(edge: &EdgeSettings, fields: &AnswerFields) -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let admin = edge.has_admin_keys();
@@ -359,6 +368,9 @@ pub fn document_for(edge: &EdgeSettings) -> String {
             && (edge.docs || !path.starts_with(super::routes::DOCS))
     });
     let components = doc.components.get_or_insert_with(Default::default);
+    if let Some(RefOr::T(Schema::Object(answer))) = components.schemas.get_mut("LookupAnswer") {
+        describe_answer_fields(answer, fields);
+    }
     let mut lookup_schemes = Vec::new();
     if edge.has_api_keys() {
         components.add_security_scheme(
@@ -460,6 +472,30 @@ pub fn document_for(edge: &EdgeSettings) -> String {
     }
     doc.to_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the OpenAPI document: {e}\"}}"))
+}
+
+/// The answer fields turned on, as required properties after the four.
+fn describe_answer_fields(answer: &mut utoipa::openapi::schema::Object, fields: &AnswerFields) {
+    for field in fields.fields() {
+        let schema: Schema = match field {
+            AnswerField::Match => ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .enum_values(Some(MatchOutcome::NAMES))
+                .description(Some(
+                    "How the caller ID matched: unique, shared (several customers have the number), none, withheld, not_a_number",
+                ))
+                .into(),
+            AnswerField::MatchCount => ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::Integer))
+                .minimum(Some(0))
+                .description(Some("How many customers have the number"))
+                .into(),
+        };
+        answer
+            .properties
+            .insert(field.name().to_owned(), schema.into());
+        answer.required.push(field.name().to_owned());
+    }
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {

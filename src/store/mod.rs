@@ -26,7 +26,9 @@ pub use self::changes::{CHANNEL as CHANGES_CHANNEL, Change, ChangeSource, SQLITE
 use self::pg_batches::PgBatches;
 use self::sqlite_reads::SqliteReads;
 pub use self::url::{Backend, DatabaseUrl};
-use crate::domain::{Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints};
+use crate::domain::{
+    Customer, CustomerId, CustomerName, CustomerRecord, E164, LoyaltyPoints, NumberOwners,
+};
 
 /// Bulk imports run statements of several seconds by design; anything slower than this is
 /// worth a warning.
@@ -58,8 +60,6 @@ pub enum StoreError {
     Connect { url: String, source: sqlx::Error },
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("phone number {number} already belongs to customer {owner}")]
-    NumberTaken { number: E164, owner: String },
     #[error("a stored customer is invalid ({0}); fix the row in the database")]
     CorruptField(#[from] crate::domain::FieldError),
     #[error("a stored phone number is invalid ({0}); fix the row in the database")]
@@ -138,8 +138,16 @@ macro_rules! bind_customer {
     };
 }
 
+/// A number's first two owners by customer id: one row is a unique match, two a shared number
+/// (then `NUMBER_OWNERS_SUMMARY` counts them). Led by the number's key, so no sort.
 const FIND_BY_NUMBER: &str = "\
     SELECT c.customer_id, c.name, c.loyalty_points, c.is_vip \
+    FROM phone_numbers p JOIN customers c ON c.customer_id = p.customer_id \
+    WHERE p.e164 = $1 ORDER BY p.customer_id LIMIT 2";
+
+/// How many customers share a number, and whether any of them is a VIP.
+const NUMBER_OWNERS_SUMMARY: &str = "\
+    SELECT count(*), coalesce(max(CASE WHEN c.is_vip THEN 1 ELSE 0 END), 0) \
     FROM phone_numbers p JOIN customers c ON c.customer_id = p.customer_id \
     WHERE p.e164 = $1";
 
@@ -153,10 +161,13 @@ const INSERT_IF_ABSENT: &str = "\
 
 const DELETE_NUMBERS: &str = "DELETE FROM phone_numbers WHERE customer_id = $1";
 
-const INSERT_NUMBER_IF_FREE: &str = "\
-    INSERT INTO phone_numbers (e164, customer_id) VALUES ($1, $2) ON CONFLICT (e164) DO NOTHING";
+/// A number may belong to several customers; giving a customer a number twice is no change.
+const INSERT_NUMBER: &str = "\
+    INSERT INTO phone_numbers (e164, customer_id) VALUES ($1, $2) \
+    ON CONFLICT (e164, customer_id) DO NOTHING";
 
-const NUMBER_OWNER: &str = "SELECT customer_id FROM phone_numbers WHERE e164 = $1";
+const OWNERS_OF: &str =
+    "SELECT customer_id FROM phone_numbers WHERE e164 = $1 ORDER BY customer_id LIMIT $2";
 
 const FIND_CUSTOMER: &str =
     "SELECT customer_id, name, loyalty_points, is_vip FROM customers WHERE customer_id = $1";
@@ -287,31 +298,39 @@ impl CustomerStore {
         Ok(())
     }
 
-    pub async fn find_by_number(&self, number: &E164) -> Result<Option<Customer>, StoreError> {
-        let row = match self {
-            Self::Postgres { lookups, .. } => lookups.find_by_number(number).await?,
+    /// The customers who have this number.
+    pub async fn find_by_number(&self, number: &E164) -> Result<NumberOwners, StoreError> {
+        match self {
+            Self::Postgres { lookups, .. } => lookups.find_by_number(number).await,
             Self::Sqlite { pool, reads } => {
-                match reads
+                if let Some(owners) = reads
                     .as_ref()
                     .and_then(|reads| reads.find_by_number(number))
                 {
-                    Some(row) => row,
-                    // In-memory, locked or failing: the pool, which waits within the deadline.
-                    None => {
-                        sqlx::query_as(FIND_BY_NUMBER)
-                            .bind(number.as_str())
-                            .fetch_optional(pool)
-                            .await?
-                    }
+                    return owners;
                 }
+                // In-memory, locked or failing: the pool, which waits within the deadline.
+                let rows: Vec<CustomerRow> = sqlx::query_as(FIND_BY_NUMBER)
+                    .bind(number.as_str())
+                    .fetch_all(pool)
+                    .await?;
+                let summary = if rows.len() > 1 {
+                    let (count, any_vip): (i64, i64) = sqlx::query_as(NUMBER_OWNERS_SUMMARY)
+                        .bind(number.as_str())
+                        .fetch_one(pool)
+                        .await?;
+                    Some((count, any_vip != 0))
+                } else {
+                    None
+                };
+                owners_from_rows(rows, summary)
             }
-        };
-        row.map(Customer::try_from).transpose()
+        }
     }
 
     /// Adds or updates each customer by `customer_id` and replaces their numbers, all in one
-    /// transaction: on any error (such as a number owned by a customer outside `records`)
-    /// nothing is written.
+    /// transaction: on any error nothing is written. A number other customers have too is
+    /// shared with them.
     pub async fn upsert(&self, records: &[CustomerRecord]) -> Result<WriteSummary, StoreError> {
         let mut summary = WriteSummary::default();
         on_pool!(self, pool => {
@@ -341,20 +360,12 @@ impl CustomerStore {
             // move between customers of the same batch.
             for record in records {
                 for number in &record.phone_numbers {
-                    let added = sqlx::query(INSERT_NUMBER_IF_FREE)
+                    summary.phone_numbers += sqlx::query(INSERT_NUMBER)
                         .bind(number.as_str())
                         .bind(record.customer.id.as_str())
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
-                    if added == 0 {
-                        let owner: String = sqlx::query_scalar(NUMBER_OWNER)
-                            .bind(number.as_str())
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        return Err(StoreError::NumberTaken { number: number.clone(), owner });
-                    }
-                    summary.phone_numbers += 1;
                 }
             }
             tx.commit().await?;
@@ -363,8 +374,8 @@ impl CustomerStore {
         Ok(summary)
     }
 
-    /// Inserts the customers that are not there yet and the numbers nobody owns yet; leaves
-    /// existing rows alone, so running it again changes nothing.
+    /// Inserts the customers that are not there yet, with their numbers; leaves existing rows
+    /// alone, so running it again changes nothing.
     pub async fn insert_missing(
         &self,
         records: &[CustomerRecord],
@@ -384,7 +395,7 @@ impl CustomerStore {
                 }
                 summary.inserted += 1;
                 for number in &record.phone_numbers {
-                    summary.phone_numbers += sqlx::query(INSERT_NUMBER_IF_FREE)
+                    summary.phone_numbers += sqlx::query(INSERT_NUMBER)
                         .bind(number.as_str())
                         .bind(c.id.as_str())
                         .execute(&mut *tx)
@@ -417,6 +428,24 @@ impl CustomerStore {
             customer: Customer::try_from(row)?,
             phone_numbers,
         }))
+    }
+
+    /// The ids of a number's customers, the first `limit` by id.
+    pub async fn owners_of(
+        &self,
+        number: &E164,
+        limit: u32,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        let ids: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar(OWNERS_OF)
+                .bind(number.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        ids.iter()
+            .map(|id| CustomerId::parse(id).map_err(StoreError::from))
+            .collect()
     }
 
     /// Deletes a customer and their numbers; whether there was one.
@@ -489,6 +518,27 @@ impl CustomerStore {
             Self::Sqlite { reads: None, .. } => {}
         }
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// A number's owners from its first rows by customer id (at most two) and, when there were
+/// two, the count and VIP summary of all of them.
+fn owners_from_rows(
+    rows: Vec<CustomerRow>,
+    summary: Option<(i64, bool)>,
+) -> Result<NumberOwners, StoreError> {
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(NumberOwners::Nobody);
+    };
+    let first = Customer::try_from(first)?;
+    match summary {
+        Some((count, any_vip)) if count > 1 => Ok(NumberOwners::Shared {
+            count: count.unsigned_abs(),
+            first,
+            any_vip,
+        }),
+        _ => Ok(NumberOwners::One(first)),
     }
 }
 

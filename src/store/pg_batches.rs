@@ -29,8 +29,9 @@ use sqlx::{PgPool, Postgres};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use super::{CustomerRow, StoreError};
-use crate::domain::E164;
+use crate::domain::{Customer, E164, NumberOwners};
 
+/// Every owner of each number: a shared number gives a row per owner.
 const FIND_BY_NUMBERS: &str = "\
     SELECT p.e164, c.customer_id, c.name, c.loyalty_points, c.is_vip \
     FROM phone_numbers p JOIN customers c ON c.customer_id = p.customer_id \
@@ -42,7 +43,8 @@ const MAX_BATCH: usize = 128;
 /// Lookups waiting for a batch task; beyond this, callers wait to queue (within their deadline).
 const QUEUE_LENGTH: usize = 4096;
 
-type Reply = Result<Option<CustomerRow>, Arc<StoreError>>;
+/// Every owner of the number, in no particular order.
+type Reply = Result<Vec<CustomerRow>, Arc<StoreError>>;
 
 struct Pending {
     number: E164,
@@ -109,10 +111,7 @@ impl PgBatches {
         self.stop.send_replace(true);
     }
 
-    pub(super) async fn find_by_number(
-        &self,
-        number: &E164,
-    ) -> Result<Option<CustomerRow>, StoreError> {
+    pub(super) async fn find_by_number(&self, number: &E164) -> Result<NumberOwners, StoreError> {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {
             number: number.clone(),
@@ -123,7 +122,13 @@ impl PgBatches {
             .await
             .map_err(|_| StoreError::BatchesStopped)?;
         match answer.await {
-            Ok(Ok(row)) => Ok(row),
+            Ok(Ok(rows)) => {
+                let customers = rows
+                    .into_iter()
+                    .map(Customer::try_from)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(NumberOwners::from_customers(customers))
+            }
             Ok(Err(shared)) => Err(StoreError::Shared(shared)),
             Err(_) => Err(StoreError::BatchesStopped),
         }
@@ -211,7 +216,10 @@ async fn run_batches(
         }
         for pending in batch.drain(..) {
             let reply = match &answers {
-                Ok(found) => Ok(found.get(pending.number.as_str()).cloned()),
+                Ok(found) => Ok(found
+                    .get(pending.number.as_str())
+                    .cloned()
+                    .unwrap_or_default()),
                 Err(e) => Err(Arc::clone(e)),
             };
             let _ = pending.reply.send(reply);
@@ -236,7 +244,7 @@ async fn query(
     batching: &Batching,
     connection: &mut Option<PoolConnection<Postgres>>,
     batch: &[Pending],
-) -> Result<HashMap<String, CustomerRow>, Arc<StoreError>> {
+) -> Result<HashMap<String, Vec<CustomerRow>>, Arc<StoreError>> {
     let numbers: Vec<&str> = batch.iter().map(|p| p.number.as_str()).collect();
     let rows = async {
         // A lookup is a read: when the database ended the connection (a restart, a failover,
@@ -268,16 +276,14 @@ async fn query(
         .await
         .map_err(|_| StoreError::DeadlineExceeded(deadline))?
         .map_err(StoreError::Query)?;
-    Ok(rows
-        .into_iter()
-        .map(|(e164, customer_id, name, loyalty_points, is_vip)| {
-            let row = CustomerRow {
-                customer_id,
-                name,
-                loyalty_points,
-                is_vip,
-            };
-            (e164, row)
-        })
-        .collect())
+    let mut owners: HashMap<String, Vec<CustomerRow>> = HashMap::with_capacity(rows.len());
+    for (e164, customer_id, name, loyalty_points, is_vip) in rows {
+        owners.entry(e164).or_default().push(CustomerRow {
+            customer_id,
+            name,
+            loyalty_points,
+            is_vip,
+        });
+    }
+    Ok(owners)
 }

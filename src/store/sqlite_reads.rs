@@ -18,10 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 
-use super::{CustomerRow, FIND_BY_NUMBER};
-use crate::domain::E164;
+use super::{CustomerRow, FIND_BY_NUMBER, NUMBER_OWNERS_SUMMARY, StoreError, owners_from_rows};
+use crate::domain::{E164, NumberOwners};
 
 /// SQLite's page cache per read connection. The interior pages of both indexes of a million
 /// customers fit; leaf pages come from the OS page cache, which is not this process's memory.
@@ -129,9 +129,9 @@ impl SqliteReads {
         });
     }
 
-    /// The customer with this number, or `None` when this path cannot answer right now (the
+    /// The customers with this number, or `None` when this path cannot answer right now (the
     /// database is locked or failing): the caller then asks the pool.
-    pub(super) fn find_by_number(&self, number: &E164) -> Option<Option<CustomerRow>> {
+    pub(super) fn find_by_number(&self, number: &E164) -> Option<Result<NumberOwners, StoreError>> {
         let taken = self
             .idle
             .lock()
@@ -151,7 +151,7 @@ impl SqliteReads {
         if reader.is_stale(writes, self.snapshot_lifetime) && !reader.end_snapshot() {
             return None;
         }
-        let found = read_customer(&mut reader, writes, number);
+        let found = read_owners(&mut reader, writes, number);
         // A failed read (a lock, say) leaves no transaction behind.
         if found.is_ok() || reader.end_snapshot() {
             self.give_back(reader);
@@ -161,29 +161,43 @@ impl SqliteReads {
                 |e| tracing::debug!(error = %e, "in-thread SQLite read failed; using the pool"),
             )
             .ok()
+            .map(|(rows, summary)| owners_from_rows(rows, summary))
     }
 }
 
-fn read_customer(
+/// A shared number's count of owners and whether any is a VIP, when `rows` holds two.
+type OwnersSummary = Option<(i64, bool)>;
+
+fn read_owners(
     reader: &mut ReadConnection,
     writes: u64,
     number: &E164,
-) -> rusqlite::Result<Option<CustomerRow>> {
+) -> rusqlite::Result<(Vec<CustomerRow>, OwnersSummary)> {
     if reader.snapshot.is_none() {
         reader.connection.execute_batch("BEGIN")?;
         reader.snapshot = Some((Instant::now(), writes));
     }
     let mut statement = reader.connection.prepare_cached(FIND_BY_NUMBER)?;
-    statement
-        .query_row([number.as_str()], |row| {
-            Ok(CustomerRow {
-                customer_id: row.get(0)?,
-                name: row.get(1)?,
-                loyalty_points: row.get(2)?,
-                is_vip: row.get(3)?,
-            })
-        })
-        .optional()
+    let mut found = statement.query([number.as_str()])?;
+    let mut rows = Vec::new();
+    while let Some(row) = found.next()? {
+        rows.push(CustomerRow {
+            customer_id: row.get(0)?,
+            name: row.get(1)?,
+            loyalty_points: row.get(2)?,
+            is_vip: row.get(3)?,
+        });
+    }
+    drop(found);
+    drop(statement);
+    if rows.len() < 2 {
+        return Ok((rows, None));
+    }
+    let mut statement = reader.connection.prepare_cached(NUMBER_OWNERS_SUMMARY)?;
+    let (count, any_vip) = statement.query_row([number.as_str()], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? != 0))
+    })?;
+    Ok((rows, Some((count, any_vip))))
 }
 
 #[cfg(test)]
@@ -200,7 +214,7 @@ mod tests {
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  CREATE TABLE customers (customer_id TEXT PRIMARY KEY, name TEXT, loyalty_points INTEGER, is_vip BOOLEAN) WITHOUT ROWID;
-                 CREATE TABLE phone_numbers (e164 TEXT PRIMARY KEY, customer_id TEXT) WITHOUT ROWID;
+                 CREATE TABLE phone_numbers (e164 TEXT, customer_id TEXT, PRIMARY KEY (e164, customer_id)) WITHOUT ROWID;
                  INSERT INTO customers VALUES ('C-1', 'Ann', 10, 1);
                  INSERT INTO phone_numbers VALUES ('+15550000001', 'C-1');",
             )
@@ -217,20 +231,46 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let reads = SqliteReads::open(&database(folder.path())).unwrap();
         let found = reads.find_by_number(&number("+15550000001"));
-        let row = found.expect("answered").expect("found");
+        let NumberOwners::One(customer) = found.expect("answered").expect("valid") else {
+            panic!("one owner expected");
+        };
         assert_eq!(
             (
-                row.customer_id.as_str(),
-                row.name.as_str(),
-                row.loyalty_points,
-                row.is_vip
+                customer.id.as_str(),
+                customer.name.as_str(),
+                customer.loyalty_points.value(),
+                customer.is_vip
             ),
             ("C-1", "Ann", 10, true)
         );
         assert!(matches!(
             reads.find_by_number(&number("+15550000002")),
-            Some(None)
+            Some(Ok(NumberOwners::Nobody))
         ));
+    }
+
+    #[test]
+    fn a_shared_number_is_counted_and_its_first_owner_by_id_read() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = database(folder.path());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO customers VALUES ('C-0', 'Zed', 5, 0), ('C-2', 'Bo', 7, 0);
+                 INSERT INTO phone_numbers VALUES ('+15550000001', 'C-2'), ('+15550000001', 'C-0');",
+            )
+            .unwrap();
+        let reads = SqliteReads::open(&path).unwrap();
+        let found = reads.find_by_number(&number("+15550000001"));
+        let NumberOwners::Shared {
+            count,
+            first,
+            any_vip,
+        } = found.expect("answered").expect("valid")
+        else {
+            panic!("a shared number expected");
+        };
+        assert_eq!((count, first.id.as_str(), any_vip), (3, "C-0", true));
     }
 
     #[test]
@@ -256,7 +296,7 @@ mod tests {
         drop(holder);
         assert!(matches!(
             reads.find_by_number(&number("+15550000001")),
-            Some(Some(_))
+            Some(Ok(NumberOwners::One(_)))
         ));
     }
 
@@ -269,8 +309,10 @@ mod tests {
     }
 
     fn points(reads: &SqliteReads) -> i64 {
-        let row = reads.find_by_number(&number("+15550000001"));
-        row.expect("answered").expect("found").loyalty_points
+        match reads.find_by_number(&number("+15550000001")) {
+            Some(Ok(NumberOwners::One(customer))) => customer.loyalty_points.value(),
+            other => panic!("one owner expected, got {other:?}"),
+        }
     }
 
     #[test]

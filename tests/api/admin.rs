@@ -10,7 +10,7 @@ on_both_backends!(
     the_admin_api_is_off_without_an_admin_key,
     only_admin_keys_open_the_admin_api,
     put_get_delete_and_find_by_phone_change_what_lookups_answer,
-    conflicts_and_invalid_fields_are_refused_with_specific_errors,
+    shared_numbers_are_accepted_and_invalid_fields_refused_with_specific_errors,
     the_admin_api_takes_json_types_and_text_exactly_as_its_schema_says,
     explain_shows_every_step_of_the_lookup_route,
 );
@@ -197,30 +197,32 @@ async fn put_get_delete_and_find_by_phone_change_what_lookups_answer(backend: Ba
     assert_eq!(lookup(&app, "+15551234567").await, json(ALICE));
 }
 
-async fn conflicts_and_invalid_fields_are_refused_with_specific_errors(backend: Backend) {
+async fn shared_numbers_are_accepted_and_invalid_fields_refused_with_specific_errors(
+    backend: Backend,
+) {
     let app = TestApp::spawn(backend, &["--api-key", LOOKUP, "--admin-key", ADMIN]).await;
-    let taken = serde_json::json!({"name": "Mallory", "loyalty_points": 1, "is_vip": false, "phone_numbers": ["+1 555 123 4567"]});
+    // A number another customer has is shared with them, not refused (docs/shared-numbers.md).
+    let shared = serde_json::json!({"name": "Mallory", "loyalty_points": 1, "is_vip": false, "phone_numbers": ["+1 555 123 4567"]});
     let response = admin(&app, reqwest::Method::PUT, "/api/v1/customers/C-X")
-        .json(&taken)
+        .json(&shared)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 409);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "number_taken");
-    assert!(
-        body["message"].as_str().unwrap().contains("CUST-001"),
-        "{body}"
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        lookup(&app, "+15551234567").await,
+        json(UNKNOWN),
+        "nobody is named on a shared number"
     );
     assert_eq!(
-        admin(&app, reqwest::Method::GET, "/api/v1/customers/C-X")
+        admin(&app, reqwest::Method::DELETE, "/api/v1/customers/C-X")
             .send()
             .await
             .unwrap()
             .status(),
-        404,
-        "nothing written"
+        204
     );
+    assert_eq!(lookup(&app, "+15551234567").await, json(ALICE));
 
     let bad = serde_json::json!({"name": "", "loyalty_points": -1, "is_vip": "perhaps", "phone_numbers": ["123"], "vip": true});
     let response = admin(&app, reqwest::Method::PUT, "/api/v1/customers/C-Y")

@@ -11,7 +11,9 @@ use clap::Parser;
 use customer_lookup::cache::CacheSettings;
 use customer_lookup::config::{Cli, Command as CliCommand};
 use customer_lookup::domain::LookupAnswer;
-use customer_lookup::lookup::{LookupPolicy, OnStoreError, UnknownStatus};
+use customer_lookup::lookup::{
+    AnswerFields, LookupPolicy, OnSharedNumber, OnStoreError, UnknownStatus,
+};
 use customer_lookup::normalise::Region;
 use customer_lookup::settings::{EdgeSettings, RequestLimits, ServeSettings};
 use customer_lookup::startup::Application;
@@ -288,6 +290,8 @@ pub fn serve_settings(database_url: &str) -> ServeSettings {
             },
             unknown_status: UnknownStatus::Ok,
             on_store_error: OnStoreError::Fail,
+            on_shared_number: OnSharedNumber::Unknown,
+            answer_fields: AnswerFields::default(),
             deadline: store_timeout,
         },
         cache: CacheSettings {

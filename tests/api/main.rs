@@ -14,4 +14,5 @@ mod health;
 mod import;
 mod lookup;
 mod operations;
+mod shared_numbers;
 mod zero_trust;

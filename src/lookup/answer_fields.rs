@@ -1,0 +1,154 @@
+//! Answer fields beyond the contract's four, which the operator turns on (`--answer-fields`):
+//! flat, never null, in the order the operator listed them, after the four.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::LookupOutcome;
+use crate::domain::LookupAnswer;
+
+crate::named_values! {
+    /// A field a lookup answer may carry besides the four of the contract.
+    pub enum AnswerField {
+        /// How the caller ID matched: unique, shared, none, withheld or not_a_number.
+        Match => "match",
+        /// How many customers have the number: 0, 1, or more for a shared number.
+        MatchCount => "match_count",
+    }
+}
+
+/// The extra fields an answer carries; none by default, so the answer is the contract's four.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnswerFields(Vec<AnswerField>);
+
+impl AnswerFields {
+    /// A comma-separated list of field names, each at most once (`match,match_count`).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut fields = Vec::new();
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            let field: AnswerField = name.parse()?;
+            if fields.contains(&field) {
+                return Err(format!("{name:?} is listed twice"));
+            }
+            fields.push(field);
+        }
+        Ok(Self(fields))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn fields(&self) -> &[AnswerField] {
+        &self.0
+    }
+
+    /// The answer with these fields, for the outcome it answers. `None` for an answer that
+    /// has no outcome (a degraded answer after a store failure): its fields read as `none`.
+    pub fn render<'a>(
+        &'a self,
+        answer: &'a LookupAnswer,
+        outcome: Option<&'a LookupOutcome>,
+    ) -> AnswerWithFields<'a> {
+        AnswerWithFields {
+            answer,
+            outcome,
+            fields: self,
+        }
+    }
+}
+
+/// An answer serialised with its extra fields.
+pub struct AnswerWithFields<'a> {
+    answer: &'a LookupAnswer,
+    outcome: Option<&'a LookupOutcome>,
+    fields: &'a AnswerFields,
+}
+
+impl Serialize for AnswerWithFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let answer = self.answer;
+        let mut map = serializer.serialize_map(Some(4 + self.fields.0.len()))?;
+        map.serialize_entry("customer_id", &answer.customer_id)?;
+        map.serialize_entry("name", &answer.name)?;
+        map.serialize_entry("loyalty_points", &answer.loyalty_points)?;
+        map.serialize_entry("is_vip", &answer.is_vip)?;
+        for field in &self.fields.0 {
+            match field {
+                AnswerField::Match => {
+                    let outcome = self
+                        .outcome
+                        .map_or(super::MatchOutcome::None, LookupOutcome::match_outcome);
+                    map.serialize_entry(field.name(), outcome.name())?;
+                }
+                AnswerField::MatchCount => {
+                    let count = self.outcome.map_or(0, LookupOutcome::match_count);
+                    map.serialize_entry(field.name(), &count)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Customer, CustomerId, CustomerName, E164, LoyaltyPoints};
+
+    fn unknown() -> LookupAnswer {
+        LookupAnswer {
+            customer_id: "UNKNOWN".into(),
+            name: "Unknown Customer".into(),
+            loyalty_points: 0,
+            is_vip: false,
+        }
+    }
+
+    #[test]
+    fn fields_follow_the_four_in_the_order_listed() {
+        let fields = AnswerFields::parse("match_count, match").unwrap();
+        let number = E164::parse("+15550000001").unwrap();
+        let first = Customer {
+            id: CustomerId::parse("C-1").unwrap(),
+            name: CustomerName::parse("Ann").unwrap(),
+            loyalty_points: LoyaltyPoints::new(3).unwrap(),
+            is_vip: false,
+        };
+        let outcome = LookupOutcome::Shared {
+            number,
+            count: 12,
+            first,
+            any_vip: false,
+        };
+        let answer = unknown();
+        let text = serde_json::to_string(&fields.render(&answer, Some(&outcome))).unwrap();
+        assert_eq!(
+            text,
+            r#"{"customer_id":"UNKNOWN","name":"Unknown Customer","loyalty_points":0,"is_vip":false,"match_count":12,"match":"shared"}"#
+        );
+        let degraded = serde_json::to_string(&fields.render(&answer, None)).unwrap();
+        assert!(
+            degraded.ends_with(r#""match_count":0,"match":"none"}"#),
+            "{degraded}"
+        );
+    }
+
+    #[test]
+    fn unknown_and_repeated_names_are_refused() {
+        assert!(AnswerFields::parse("").unwrap().is_empty());
+        assert!(
+            AnswerFields::parse("match,colour")
+                .unwrap_err()
+                .contains("colour")
+        );
+        assert!(
+            AnswerFields::parse("match,match")
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
+}
