@@ -182,8 +182,9 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         return BTreeMap::new();
     };
     entries
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_type().unwrap().is_file())
         .map(|entry| {
-            let entry = entry.unwrap();
             (
                 entry.file_name().to_string_lossy().into_owned(),
                 std::fs::read(entry.path()).unwrap(),
@@ -198,10 +199,7 @@ fn golden_root() -> PathBuf {
 
 /// The golden files of one combination, by the same paths as `produce`.
 fn golden(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files: BTreeMap<String, Vec<u8>> = read_dir(dir)
-        .into_iter()
-        .filter(|(name, _)| name != "module")
-        .collect();
+    let mut files = read_dir(dir);
     for (name, bytes) in read_dir(&dir.join("module")) {
         files.insert(format!("module/{name}"), bytes);
     }
