@@ -31,7 +31,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
-    use crate::genesys::{ActionSpec, FlowSpec, FlowValues, Kit};
+    use crate::genesys::{ActionSpec, FlowSpec, FlowValues, GenesysExport};
     if args.url.scheme() != "https" {
         eprintln!(
             "warning: {} is not https: Genesys Cloud refuses to call plain HTTP endpoints. Put the service \
@@ -57,7 +57,7 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         vip_queue: args.vip_queue.clone(),
         standard_queue: args.standard_queue.clone(),
     };
-    let kit = Kit {
+    let export = GenesysExport {
         action: &spec,
         flow: &flow,
     };
@@ -71,13 +71,13 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         }
         (ExportFormat::Terraform, None) => {
             credential_note(args.auth, args.client_certificate.is_some());
-            print!("{}", spec.to_terraform());
+            print!("{}", spec.to_terraform()?);
         }
-        (ExportFormat::Archy, None) => print!("{}", kit.archy_flow(FlowValues::Literal)),
+        (ExportFormat::Archy, None) => print!("{}", export.archy_flow(FlowValues::Literal)?),
         (ExportFormat::Terraform, Some(folder)) => {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create {}", folder.display()))?;
-            for (name, text) in kit.terraform_module() {
+            for (name, text) in export.terraform_module()? {
                 let path = folder.join(name);
                 std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;

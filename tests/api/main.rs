@@ -10,6 +10,7 @@ mod edge;
 mod errors;
 mod freshness;
 mod genesys;
+mod genesys_golden;
 mod health;
 mod import;
 mod lookup;
