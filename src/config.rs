@@ -16,7 +16,7 @@ use ipnet::IpNet;
 
 use crate::cache::CacheSettings;
 use crate::domain::{
-    ApiKey, BasicCredential, CustomerId, CustomerName, LookupAnswer, LoyaltyPoints, parse_network,
+    AnswerBody, ApiKey, BasicCredential, CustomerId, CustomerName, LoyaltyPoints, parse_network,
 };
 use crate::genesys::{ActionAuth, ClientCertificateAuthority};
 use crate::import::rejects::MaxInvalid;
@@ -606,8 +606,8 @@ pub struct UnknownCallerArgs {
 }
 
 impl UnknownCallerArgs {
-    pub fn answer(&self) -> LookupAnswer {
-        LookupAnswer {
+    pub fn answer(&self) -> AnswerBody {
+        AnswerBody {
             customer_id: self.unknown_customer_id.as_str().to_owned(),
             name: self.unknown_name.as_str().to_owned(),
             loyalty_points: self.unknown_loyalty_points.value(),

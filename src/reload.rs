@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::http::{EdgeSource, LiveEdge, ReloadMetrics};
+use crate::http::{LiveEdge, ReloadMetrics, ReloadedFile};
 use crate::tls::{ClientCertificates, ReloadableCertificate};
 
 /// Everything SIGHUP re-reads.
@@ -60,7 +60,7 @@ impl Reloadables {
             }
         }
         if let Some((path, store)) = &self.database_password {
-            let result = crate::sources::single_secret(path)
+            let result = crate::reloaded_files::single_secret(path)
                 .map_err(|e| e.to_string())
                 .and_then(|password| store.set_password(&password).map_err(|e| e.to_string()));
             self.metrics.record(DATABASE_PASSWORD, result.is_ok());
@@ -76,7 +76,7 @@ impl Reloadables {
                 ),
             }
         }
-        for source in EdgeSource::ALL {
+        for source in ReloadedFile::ALL {
             let Some(result) = self.edge.reload(source) else {
                 continue;
             };
@@ -106,7 +106,7 @@ impl Reloadables {
         if self.database_password.is_some() {
             self.metrics.track(DATABASE_PASSWORD);
         }
-        for source in EdgeSource::ALL {
+        for source in ReloadedFile::ALL {
             if self.edge.is_configured(source) {
                 self.metrics.track(source.name());
             }

@@ -42,7 +42,7 @@ pub enum StartupError {
     Services(#[from] ServicesError),
     /// Not the error's `source`: `{:#}` would print the reason twice.
     #[error("the database password file: {0}")]
-    DatabasePassword(crate::sources::SourceError),
+    DatabasePassword(crate::reloaded_files::FileError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -54,8 +54,8 @@ pub enum StartupError {
     Signal(#[from] std::io::Error),
 }
 
-impl From<crate::sources::SourceError> for StartupError {
-    fn from(error: crate::sources::SourceError) -> Self {
+impl From<crate::reloaded_files::FileError> for StartupError {
+    fn from(error: crate::reloaded_files::FileError) -> Self {
         Self::DatabasePassword(error)
     }
 }
@@ -117,7 +117,7 @@ pub fn database_url(
     password_file: Option<&Path>,
 ) -> Result<DatabaseUrl, StartupError> {
     Ok(match password_file {
-        Some(path) => url.with_password(&crate::sources::single_secret(path)?)?,
+        Some(path) => url.with_password(&crate::reloaded_files::single_secret(path)?)?,
         None => url.clone(),
     })
 }

@@ -10,7 +10,7 @@ mod owners;
 pub mod record;
 pub mod secret;
 
-pub use answer::LookupAnswer;
+pub use answer::AnswerBody;
 pub use customer::{
     Customer, CustomerId, CustomerName, CustomerRecord, FieldError, LoyaltyPoints, is_space,
     parse_is_vip,

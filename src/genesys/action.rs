@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ActionAuth, ClientCertificateAuthority};
-use crate::domain::LookupAnswer;
+use crate::domain::AnswerBody;
 
 /// The name of the credential field the exported headers reference.
 pub const API_KEY_CREDENTIAL_FIELD: &str = "apiKey";
@@ -18,7 +18,7 @@ pub struct ActionSpec {
     pub timeout_seconds: u8,
     pub secure: bool,
     /// What the service answers for unknown callers; the action's defaults say the same.
-    pub unknown: LookupAnswer,
+    pub unknown: AnswerBody,
     /// The service requires Genesys Cloud's client certificate (mutual TLS), signed by this CA.
     pub client_certificate: Option<ClientCertificateAuthority>,
 }
@@ -159,7 +159,7 @@ pub(super) mod tests {
             category: "Customer Lookup".into(),
             timeout_seconds: 6,
             secure: false,
-            unknown: LookupAnswer {
+            unknown: AnswerBody {
                 customer_id: "UNKNOWN".into(),
                 name: "Unknown Customer".into(),
                 loyalty_points: 0,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::lookup::caller_id_from_query;
-use crate::domain::LookupAnswer;
+use crate::domain::AnswerBody;
 use crate::lookup::{AnswerFields, Decision, Explanation, LookupError, LookupOutcome};
 
 pub async fn explain(
@@ -45,7 +45,7 @@ pub fn explanation_json(explanation: Explanation, fields: &AnswerFields) -> Valu
         _ => None,
     };
     let customer = recognition.and_then(|r| match &r.outcome {
-        LookupOutcome::Unique { customer, .. } => Some(LookupAnswer::from(customer)),
+        LookupOutcome::Unique { customer, .. } => Some(AnswerBody::from(customer)),
         _ => None,
     });
     // A shared number: how many have it and who the `first` policy would name (admin only).
@@ -66,7 +66,7 @@ pub fn explanation_json(explanation: Explanation, fields: &AnswerFields) -> Valu
     let outcome = recognition.map_or("error", |r| r.outcome.label());
     let match_outcome = recognition.map(|r| r.outcome.match_outcome().name());
     let match_count = recognition.map(|r| r.outcome.match_count());
-    let render = |answer: &LookupAnswer, outcome: Option<&LookupOutcome>| {
+    let render = |answer: &AnswerBody, outcome: Option<&LookupOutcome>| {
         if fields.is_empty() {
             json!(answer)
         } else {

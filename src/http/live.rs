@@ -9,19 +9,19 @@ use ipnet::IpNet;
 
 use super::auth::Credentials;
 use crate::domain::{ApiKey, BasicCredential};
+use crate::reloaded_files::{self, FileError, Swap};
 use crate::settings::EdgeSettings;
-use crate::sources::{self, SourceError, Swap};
 
 /// A file SIGHUP re-reads, as named in logs and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EdgeSource {
+pub enum ReloadedFile {
     ApiKeys,
     BasicAuth,
     AdminKeys,
     Allowlist,
 }
 
-impl EdgeSource {
+impl ReloadedFile {
     pub const ALL: [Self; 4] = [
         Self::ApiKeys,
         Self::BasicAuth,
@@ -57,7 +57,7 @@ pub struct LiveEdge {
 
 impl LiveEdge {
     /// Reads every configured file; any failure stops the start, saying which file and line.
-    pub fn load(settings: &EdgeSettings) -> Result<Self, SourceError> {
+    pub fn load(settings: &EdgeSettings) -> Result<Self, FileError> {
         let live = Self {
             settings: settings.clone(),
             from_files: Mutex::new(FromFiles::default()),
@@ -65,7 +65,7 @@ impl LiveEdge {
             admin: Swap::new(Credentials::default()),
             networks: Swap::new(settings.allowed_networks.clone()),
         };
-        for source in EdgeSource::ALL {
+        for source in ReloadedFile::ALL {
             live.reload(source).transpose()?;
         }
         live.publish();
@@ -74,49 +74,49 @@ impl LiveEdge {
 
     /// Re-reads one file, all or nothing; `None` when it is not configured. The summary says
     /// how many entries are now in force (never what they are).
-    pub fn reload(&self, source: EdgeSource) -> Option<Result<String, SourceError>> {
+    pub fn reload(&self, source: ReloadedFile) -> Option<Result<String, FileError>> {
         let settings = &self.settings;
         let path = match source {
-            EdgeSource::ApiKeys => settings.api_key_file.as_deref(),
-            EdgeSource::BasicAuth => settings.basic_auth_file.as_deref(),
-            EdgeSource::AdminKeys => settings.admin_key_file.as_deref(),
-            EdgeSource::Allowlist => settings.allow_cidr_file.as_deref(),
+            ReloadedFile::ApiKeys => settings.api_key_file.as_deref(),
+            ReloadedFile::BasicAuth => settings.basic_auth_file.as_deref(),
+            ReloadedFile::AdminKeys => settings.admin_key_file.as_deref(),
+            ReloadedFile::Allowlist => settings.allow_cidr_file.as_deref(),
         }?;
         Some(self.reload_from(source, path))
     }
 
-    pub fn is_configured(&self, source: EdgeSource) -> bool {
+    pub fn is_configured(&self, source: ReloadedFile) -> bool {
         let settings = &self.settings;
         match source {
-            EdgeSource::ApiKeys => settings.api_key_file.is_some(),
-            EdgeSource::BasicAuth => settings.basic_auth_file.is_some(),
-            EdgeSource::AdminKeys => settings.admin_key_file.is_some(),
-            EdgeSource::Allowlist => settings.allow_cidr_file.is_some(),
+            ReloadedFile::ApiKeys => settings.api_key_file.is_some(),
+            ReloadedFile::BasicAuth => settings.basic_auth_file.is_some(),
+            ReloadedFile::AdminKeys => settings.admin_key_file.is_some(),
+            ReloadedFile::Allowlist => settings.allow_cidr_file.is_some(),
         }
     }
 
-    fn reload_from(&self, source: EdgeSource, path: &Path) -> Result<String, SourceError> {
+    fn reload_from(&self, source: ReloadedFile, path: &Path) -> Result<String, FileError> {
         let summary = match source {
-            EdgeSource::ApiKeys => {
-                let keys = sources::secret_entries(path, ApiKey::parse)?;
+            ReloadedFile::ApiKeys => {
+                let keys = reloaded_files::secret_entries(path, ApiKey::parse)?;
                 let summary = format!("{} API keys", keys.len());
                 self.files().api_keys = keys;
                 summary
             }
-            EdgeSource::BasicAuth => {
-                let users = sources::secret_entries(path, BasicCredential::parse)?;
+            ReloadedFile::BasicAuth => {
+                let users = reloaded_files::secret_entries(path, BasicCredential::parse)?;
                 let summary = format!("{} Basic users", users.len());
                 self.files().basic = users;
                 summary
             }
-            EdgeSource::AdminKeys => {
-                let keys = sources::secret_entries(path, ApiKey::parse)?;
+            ReloadedFile::AdminKeys => {
+                let keys = reloaded_files::secret_entries(path, ApiKey::parse)?;
                 let summary = format!("{} admin keys", keys.len());
                 self.files().admin_keys = keys;
                 summary
             }
-            EdgeSource::Allowlist => {
-                let mut networks = sources::allowlist(path)?;
+            ReloadedFile::Allowlist => {
+                let mut networks = reloaded_files::allowlist(path)?;
                 let summary = format!("{} networks", networks.len());
                 networks.extend(self.settings.allowed_networks.iter().copied());
                 self.networks.store(networks);

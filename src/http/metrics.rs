@@ -8,7 +8,7 @@ use prometheus::{
 };
 
 use super::AppState;
-use crate::lookup::AnswerSource;
+use crate::lookup::AnsweredFrom;
 
 pub struct Metrics {
     registry: Registry,
@@ -178,11 +178,11 @@ impl Metrics {
     }
 
     /// A lookup that had a number to look up was answered from the cache or the store.
-    pub fn count_answer_source(&self, source: AnswerSource) {
+    pub fn count_answer_source(&self, source: AnsweredFrom) {
         match source {
-            AnswerSource::Cache => self.cache_hits.inc(),
-            AnswerSource::Store => self.cache_misses.inc(),
-            AnswerSource::NoNumber => {}
+            AnsweredFrom::Cache => self.cache_hits.inc(),
+            AnsweredFrom::Store => self.cache_misses.inc(),
+            AnsweredFrom::NoNumber => {}
         }
     }
 

@@ -29,7 +29,7 @@ use actix_web::{App, HttpResponse, Route, middleware, web};
 use self::edge::EdgePolicy;
 pub use self::error::ApiError;
 pub use self::explain::explanation_json;
-pub use self::live::{EdgeSource, LiveEdge};
+pub use self::live::{LiveEdge, ReloadedFile};
 /// The lookup body reader, for the fuzz target.
 pub use self::lookup::caller_id_from_json;
 pub use self::metrics::ReloadMetrics;
@@ -55,7 +55,7 @@ pub enum ServicesError {
     #[error("cannot set up the metrics: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error(transparent)]
-    Source(#[from] crate::sources::SourceError),
+    Source(#[from] crate::reloaded_files::FileError),
 }
 
 /// What the routes share: the lookup, the edge policy and the metrics. Each HTTP worker runs

@@ -15,7 +15,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 use super::routes;
-use crate::domain::{LookupAnswer, LoyaltyPoints};
+use crate::domain::{AnswerBody, LoyaltyPoints};
 use crate::lookup::{AnswerField, AnswerFields, MatchOutcome};
 use crate::settings::{ClientCertMode, EdgeSettings};
 
@@ -161,7 +161,7 @@ enum LookupResponses {
     #[response(status = 200, headers(
         ("X-Request-Id" = String, description = "X-Request-Id or ININ-Correlation-Id of the request, else a generated id"),
         ("X-Lookup-Degraded" = String, description = "`true` when the store failed and the default was answered")))]
-    Answer(LookupAnswer),
+    Answer(AnswerBody),
     /// phoneNumber missing, null, blank or not a string; malformed JSON; a body that is not an
     /// object; a malformed query.
     #[response(status = 400)]
@@ -347,7 +347,7 @@ fn docs_file() {}
         docs,
         docs_file
     ),
-    components(schemas(LookupAnswer, ErrorBody, LookupRequest, Customer, CustomerInput))
+    components(schemas(AnswerBody, ErrorBody, LookupRequest, Customer, CustomerInput))
 )]
 struct ApiDoc;
 

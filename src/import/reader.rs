@@ -17,7 +17,7 @@ use crate::store::ImportedFields;
 /// Reads an import file row by row, validating each row on its own. Checks that need the whole
 /// file (duplicates) are the store's, on the staged rows.
 pub struct RowReader<'n> {
-    source: Source,
+    source: FormatReader,
     normaliser: &'n PhoneNormaliser,
     /// A header or file error ends the reading after it is reported.
     finished: bool,
@@ -35,7 +35,7 @@ pub struct CsvDialect {
     pub crlf: bool,
 }
 
-pub(super) enum Source {
+pub(super) enum FormatReader {
     Csv {
         reader: csv::Reader<LineCounting<Box<dyn Read>>>,
         plan: Box<ColumnPlan>,
@@ -87,7 +87,7 @@ impl<'n> RowReader<'n> {
     /// The optional fields the file gives (JSON Lines rows always carry them).
     pub fn imported_fields(&self) -> ImportedFields {
         match &self.source {
-            Source::Csv { plan, .. } => ImportedFields {
+            FormatReader::Csv { plan, .. } => ImportedFields {
                 loyalty_points: !plan.fields.loyalty_points.is_empty(),
                 is_vip: !plan.fields.is_vip.is_empty(),
             },
@@ -98,7 +98,7 @@ impl<'n> RowReader<'n> {
     /// Notes on how the header was read (an optional field without a column, say).
     pub fn notes(&self) -> &[String] {
         match &self.source {
-            Source::Csv { plan, .. } => &plan.notes,
+            FormatReader::Csv { plan, .. } => &plan.notes,
             _ => &[],
         }
     }
@@ -106,7 +106,7 @@ impl<'n> RowReader<'n> {
     /// A CSV file's header and delimiter; `None` for JSON Lines or an unreadable header.
     pub fn csv_dialect(&self) -> Option<&CsvDialect> {
         match &self.source {
-            Source::Csv { dialect, .. } => Some(dialect),
+            FormatReader::Csv { dialect, .. } => Some(dialect),
             _ => None,
         }
     }
@@ -119,7 +119,7 @@ impl<'n> RowReader<'n> {
         keep_raw: bool,
     ) -> Self {
         let source = match format {
-            ImportFormat::Jsonl => Source::Jsonl {
+            ImportFormat::Jsonl => FormatReader::Jsonl {
                 lines: std::io::BufReader::new(input).split(b'\n'),
                 line: 0,
             },
@@ -160,14 +160,14 @@ impl<'n> RowReader<'n> {
                             header: trim_line_breaks(&header).to_vec(),
                             delimiter,
                         };
-                        Source::Csv {
+                        FormatReader::Csv {
                             reader,
                             plan: Box::new(plan),
                             lines,
                             dialect,
                         }
                     }
-                    Err(error) => Source::HeaderError(error),
+                    Err(error) => FormatReader::HeaderError(error),
                 }
             }
         };
@@ -189,17 +189,17 @@ impl Iterator for RowReader<'_> {
         }
         let normaliser = self.normaliser;
         let item = match &mut self.source {
-            Source::HeaderError(error) => {
+            FormatReader::HeaderError(error) => {
                 self.finished = true;
                 return Some(Err(vec![error.clone()]));
             }
-            Source::Csv {
+            FormatReader::Csv {
                 reader,
                 plan,
                 lines,
                 ..
             } => next_csv(reader, plan, lines, normaliser, self.raw_row.as_mut()),
-            Source::Jsonl { lines, line } => {
+            FormatReader::Jsonl { lines, line } => {
                 next_jsonl(lines, line, normaliser, self.raw_row.as_mut())
             }
         };

@@ -4,7 +4,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::LookupOutcome;
-use crate::domain::LookupAnswer;
+use crate::domain::AnswerBody;
 
 crate::named_values! {
     /// A field a lookup answer may carry besides the four of the contract.
@@ -50,7 +50,7 @@ impl AnswerFields {
     /// has no outcome (a degraded answer after a store failure): its fields read as `none`.
     pub fn render<'a>(
         &'a self,
-        answer: &'a LookupAnswer,
+        answer: &'a AnswerBody,
         outcome: Option<&'a LookupOutcome>,
     ) -> AnswerWithFields<'a> {
         AnswerWithFields {
@@ -63,7 +63,7 @@ impl AnswerFields {
 
 /// An answer serialised with its extra fields.
 pub struct AnswerWithFields<'a> {
-    answer: &'a LookupAnswer,
+    answer: &'a AnswerBody,
     outcome: Option<&'a LookupOutcome>,
     fields: &'a AnswerFields,
 }
@@ -99,8 +99,8 @@ mod tests {
     use super::*;
     use crate::domain::{Customer, CustomerId, CustomerName, E164, LoyaltyPoints};
 
-    fn unknown() -> LookupAnswer {
-        LookupAnswer {
+    fn unknown() -> AnswerBody {
+        AnswerBody {
             customer_id: "UNKNOWN".into(),
             name: "Unknown Customer".into(),
             loyalty_points: 0,

@@ -2,14 +2,14 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::store::ChangeSource;
+use crate::store::ChangeFeed;
 
 /// How current the cached answers are: whether changes are heard, and how many invalidations
 /// they caused. Read by the status pages; changed by `Lookup::apply`.
 #[derive(Debug, Default)]
 pub struct Freshness {
     /// How changes are heard; `None` when they cannot be (an in-memory SQLite database).
-    pub(super) source: std::sync::OnceLock<ChangeSource>,
+    pub(super) source: std::sync::OnceLock<ChangeFeed>,
     pub(super) listening: AtomicBool,
     pub(super) numbers_invalidated: AtomicU64,
     pub(super) caches_cleared: AtomicU64,
@@ -17,7 +17,7 @@ pub struct Freshness {
 }
 
 impl Freshness {
-    pub fn source(&self) -> Option<ChangeSource> {
+    pub fn source(&self) -> Option<ChangeFeed> {
         self.source.get().copied()
     }
 

@@ -15,13 +15,13 @@ use std::time::Duration;
 pub use self::answer_fields::{AnswerField, AnswerFields, AnswerWithFields};
 pub use self::freshness::Freshness;
 pub use self::outcome::{
-    AnswerSource, Decision, Explanation, LookupError, LookupOutcome, MatchOutcome, Recognition,
+    AnsweredFrom, Decision, Explanation, LookupError, LookupOutcome, MatchOutcome, Recognition,
 };
 pub use self::policy::{LookupPolicy, OnSharedNumber, OnStoreError, UnknownStatus};
 use crate::cache::{AnswerCache, CacheSettings};
-use crate::domain::{E164, LookupAnswer};
+use crate::domain::{AnswerBody, E164};
 use crate::normalise::{NotAPhoneNumber, ParsedCallerIds, PhoneNormaliser};
-use crate::store::{Change, ChangeSource, CustomerStore, StoreError};
+use crate::store::{Change, ChangeFeed, CustomerStore, StoreError};
 
 /// How long a data action should wait for this service: it answers within the store deadline
 /// even when the database hangs or is gone; two more seconds cover the network and the tunnel.
@@ -89,11 +89,11 @@ impl Lookup {
             Some(Ok(number)) => self.recognise_number(number.clone()).await,
             Some(Err(why)) => Ok(Recognition {
                 outcome: LookupOutcome::Invalid(*why),
-                source: AnswerSource::NoNumber,
+                source: AnsweredFrom::NoNumber,
             }),
             None => Ok(Recognition {
                 outcome: LookupOutcome::Invalid(NotAPhoneNumber::Unparseable),
-                source: AnswerSource::NoNumber,
+                source: AnsweredFrom::NoNumber,
             }),
         };
         Explanation {
@@ -121,14 +121,14 @@ impl Lookup {
             }
         };
         let answer = match &recognition.outcome {
-            LookupOutcome::Unique { customer, .. } => Some(LookupAnswer::from(customer)),
+            LookupOutcome::Unique { customer, .. } => Some(AnswerBody::from(customer)),
             LookupOutcome::Shared { first, any_vip, .. } => match policy.on_shared_number {
                 OnSharedNumber::Unknown => None,
-                OnSharedNumber::AnyVip => any_vip.then(|| LookupAnswer {
+                OnSharedNumber::AnyVip => any_vip.then(|| AnswerBody {
                     is_vip: true,
                     ..policy.unknown_answer.clone()
                 }),
-                OnSharedNumber::First => Some(LookupAnswer::from(first)),
+                OnSharedNumber::First => Some(AnswerBody::from(first)),
             },
             LookupOutcome::Unknown { .. } | LookupOutcome::Invalid(_) => None,
         };
@@ -155,7 +155,7 @@ impl Lookup {
             Ok(number) => self.recognise_number(number).await,
             Err(why) => Ok(Recognition {
                 outcome: LookupOutcome::Invalid(why),
-                source: AnswerSource::NoNumber,
+                source: AnsweredFrom::NoNumber,
             }),
         }
     }
@@ -163,7 +163,7 @@ impl Lookup {
     /// The cache, then the store within the deadline.
     async fn recognise_number(&self, number: E164) -> Result<Recognition, StoreError> {
         let (owners, source) = match self.cache.as_ref().and_then(|cache| cache.get(&number)) {
-            Some(cached) => (cached, AnswerSource::Cache),
+            Some(cached) => (cached, AnsweredFrom::Cache),
             None => {
                 let read_began = self.cache.as_ref().map(|cache| cache.epoch());
                 let owners = self
@@ -172,7 +172,7 @@ impl Lookup {
                 if let (Some(cache), Some(read_began)) = (&self.cache, read_began) {
                     cache.insert(number.clone(), owners.clone(), read_began);
                 }
-                (owners, AnswerSource::Store)
+                (owners, AnsweredFrom::Store)
             }
         };
         Ok(Recognition {
@@ -205,7 +205,7 @@ impl Lookup {
 
     /// Follows the store's change feed from now on: answers are cached only while changes are
     /// heard, and a change drops what was cached for it at once.
-    pub fn follow(&self, source: ChangeSource, mut changes: tokio::sync::mpsc::Receiver<Change>) {
+    pub fn follow(&self, source: ChangeFeed, mut changes: tokio::sync::mpsc::Receiver<Change>) {
         let _ = self.freshness.source.set(source);
         // Until the feed says it listens, nothing cached could be trusted.
         if let Some(cache) = &self.cache {

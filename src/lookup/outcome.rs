@@ -1,6 +1,6 @@
 //! What a lookup recognised, and what the policy decided from it.
 
-use crate::domain::{Customer, E164, LookupAnswer, NumberOwners};
+use crate::domain::{AnswerBody, Customer, E164, NumberOwners};
 use crate::normalise::{NormaliseTrace, NotAPhoneNumber};
 use crate::store::StoreError;
 
@@ -103,7 +103,7 @@ crate::named_values! {
 /// Where an outcome came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AnswerSource {
+pub enum AnsweredFrom {
     /// The answer cache held the number.
     Cache,
     /// The store was asked.
@@ -116,7 +116,7 @@ pub enum AnswerSource {
 #[derive(Clone, Debug)]
 pub struct Recognition {
     pub outcome: LookupOutcome,
-    pub source: AnswerSource,
+    pub source: AnsweredFrom,
 }
 
 /// What the policy decided the caller is answered.
@@ -126,11 +126,11 @@ pub enum Decision {
     /// shared-number policy).
     Answer {
         recognition: Recognition,
-        answer: LookupAnswer,
+        answer: AnswerBody,
     },
     /// The store failed and `--on-store-error default` answers as for a stranger.
     Degraded {
-        answer: LookupAnswer,
+        answer: AnswerBody,
         failure: StoreError,
     },
 }

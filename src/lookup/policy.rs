@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::AnswerFields;
-use crate::domain::LookupAnswer;
+use crate::domain::AnswerBody;
 
 crate::named_values! {
     /// The status an unknown caller gets: 200 with the default answer, or 404 for flows that branch
@@ -42,7 +42,7 @@ crate::named_values! {
 /// The operator's choices for callers the store cannot name.
 #[derive(Clone, Debug)]
 pub struct LookupPolicy {
-    pub unknown_answer: LookupAnswer,
+    pub unknown_answer: AnswerBody,
     pub unknown_status: UnknownStatus,
     pub on_store_error: OnStoreError,
     pub on_shared_number: OnSharedNumber,

@@ -50,12 +50,12 @@ pub enum Change {
 
 /// How this store's changes are heard, for status pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeSource {
+pub enum ChangeFeed {
     Notifications,
     DataVersion,
 }
 
-impl ChangeSource {
+impl ChangeFeed {
     pub fn name(self) -> &'static str {
         match self {
             Self::Notifications => "postgres_notifications",
@@ -74,7 +74,7 @@ impl CustomerStore {
     pub fn watch_changes(
         &self,
         direct: Option<&DatabaseUrl>,
-    ) -> Result<Option<(ChangeSource, mpsc::Receiver<Change>)>, StoreError> {
+    ) -> Result<Option<(ChangeFeed, mpsc::Receiver<Change>)>, StoreError> {
         let (sender, receiver) = mpsc::channel(1024);
         match self {
             Self::Postgres { pool, .. } => {
@@ -91,7 +91,7 @@ impl CustomerStore {
                     })
                     .transpose()?;
                 tokio::spawn(listen_postgres(pool.clone(), options, sender));
-                Ok(Some((ChangeSource::Notifications, receiver)))
+                Ok(Some((ChangeFeed::Notifications, receiver)))
             }
             Self::Sqlite { pool, reads } => {
                 let Some(reads) = reads.clone() else {
@@ -102,7 +102,7 @@ impl CustomerStore {
                 tokio::spawn(async move {
                     poll_sqlite(file, reads, sender, move || closed.is_closed()).await;
                 });
-                Ok(Some((ChangeSource::DataVersion, receiver)))
+                Ok(Some((ChangeFeed::DataVersion, receiver)))
             }
         }
     }

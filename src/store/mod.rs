@@ -22,7 +22,7 @@ use sqlx::{ConnectOptions, PgPool, SqlitePool};
 pub use self::bulk::{
     BulkImport, Conflict, ConflictRule, ImportCounts, ImportMode, ImportedFields, StagedRow,
 };
-pub use self::changes::{CHANNEL as CHANGES_CHANNEL, Change, ChangeSource, SQLITE_POLL};
+pub use self::changes::{CHANNEL as CHANGES_CHANNEL, Change, ChangeFeed, SQLITE_POLL};
 use self::pg_batches::PgBatches;
 use self::sqlite_reads::SqliteReads;
 pub use self::url::{Backend, DatabaseUrl};

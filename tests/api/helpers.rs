@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use customer_lookup::cache::CacheSettings;
 use customer_lookup::config::{Cli, Command as CliCommand};
-use customer_lookup::domain::LookupAnswer;
+use customer_lookup::domain::AnswerBody;
 use customer_lookup::lookup::{
     AnswerFields, LookupPolicy, OnSharedNumber, OnStoreError, UnknownStatus,
 };
@@ -282,7 +282,7 @@ pub fn serve_settings(database_url: &str) -> ServeSettings {
         },
         default_region: "US".parse::<Region>().expect("a region"),
         policy: LookupPolicy {
-            unknown_answer: LookupAnswer {
+            unknown_answer: AnswerBody {
                 customer_id: "UNKNOWN".to_owned(),
                 name: "Unknown Customer".to_owned(),
                 loyalty_points: 0,

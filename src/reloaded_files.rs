@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 /// Why a file was not (re)loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum SourceError {
+pub enum FileError {
     #[error("cannot read {path}: {reason}")]
     Read { path: String, reason: String },
     #[error("{path}, line {line}: {reason}")]
@@ -54,8 +54,8 @@ impl<T> Swap<T> {
 
 /// The file's text, without the byte order mark some Windows editors put first (it would become
 /// part of the first key, password or network, which then never matches or parses).
-fn read_text(path: &Path) -> Result<String, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SourceError::Read {
+fn read_text(path: &Path) -> Result<String, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError::Read {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
@@ -84,7 +84,7 @@ pub fn permission_warning(path: &Path) -> Option<String> {
 pub fn secret_entries<T>(
     path: &Path,
     parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, SourceError> {
+) -> Result<Vec<T>, FileError> {
     if let Some(warning) = permission_warning(path) {
         tracing::warn!("{warning}");
     }
@@ -92,7 +92,7 @@ pub fn secret_entries<T>(
     let entries = entries(&text, path, skip_comment_line, parse)?;
     if entries.is_empty() {
         // More likely a truncated or half-written file than an intent to revoke every entry.
-        return Err(SourceError::Content {
+        return Err(FileError::Content {
             path: path.display().to_string(),
             reason:
                 "no entry in it (to admit nobody from this file, remove the option and restart)"
@@ -117,14 +117,14 @@ fn entries<T>(
     path: &Path,
     uncomment: fn(&str) -> &str,
     parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, SourceError> {
+) -> Result<Vec<T>, FileError> {
     let mut entries = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = uncomment(line.trim()).trim();
         if line.is_empty() {
             continue;
         }
-        entries.push(parse(line).map_err(|reason| SourceError::Line {
+        entries.push(parse(line).map_err(|reason| FileError::Line {
             path: path.display().to_string(),
             line: index + 1,
             reason,
@@ -134,14 +134,14 @@ fn entries<T>(
 }
 
 /// The first line of a file holding one secret (a password), without its line break.
-pub fn single_secret(path: &Path) -> Result<String, SourceError> {
+pub fn single_secret(path: &Path) -> Result<String, FileError> {
     if let Some(warning) = permission_warning(path) {
         tracing::warn!("{warning}");
     }
     let text = read_text(path)?;
     let secret = text.lines().next().unwrap_or_default().trim_end();
     if secret.is_empty() {
-        return Err(SourceError::Content {
+        return Err(FileError::Content {
             path: path.display().to_string(),
             reason: "the first line is empty".into(),
         });
@@ -174,9 +174,9 @@ const DATA_ACTIONS: &str = "data-actions";
 /// JSON Genesys Cloud answers at `GET /api/v2/ipranges`, of which only the `data-actions` ranges
 /// are kept. A file that yields no network is refused: it would shut every caller out, and is
 /// more likely a failed download than an intent.
-pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, SourceError> {
+pub fn allowlist(path: &Path) -> Result<Vec<IpNet>, FileError> {
     let text = read_text(path)?;
-    let content_error = |reason: String| SourceError::Content {
+    let content_error = |reason: String| FileError::Content {
         path: path.display().to_string(),
         reason,
     };
