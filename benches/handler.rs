@@ -1,7 +1,7 @@
 //! What one lookup request costs inside the service, without the network: the real routes,
 //! edge guard, request log (formatted, then discarded) and metrics, called in-process on the
 //! embedded SQLite store with the demo customers. `cargo bench --bench handler`; compare the
-//! rows of one run (the machine is shared). `bench/http.sh` measures the same over TCP.
+//! rows of one run (the machine is shared). `benches/http.sh` measures the same over TCP.
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,4 @@
-//! A bounded HTTPS load generator for bench/tls.sh: lookups over kept-alive TLS connections, or
+//! A bounded HTTPS load generator for benches/tls.sh: lookups over kept-alive TLS connections, or
 //! full handshakes (no session resumption), each with one lookup, optionally presenting a client
 //! certificate. Prints `<mode> <per second>`; stops by itself after `--seconds`.
 //!

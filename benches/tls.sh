@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # HTTPS next to HTTPS with mutual TLS, in one run, on loopback:
-#   bench/tls.sh                               # 10 s per case, 5 rounds
-#   DURATION=5 ROUNDS=3 bench/tls.sh
-#   BASELINE_BIN=path/to/other/customer-lookup bench/tls.sh   # the same TLS cases for another build, interleaved
+#   benches/tls.sh                               # 10 s per case, 5 rounds
+#   DURATION=5 ROUNDS=3 benches/tls.sh
+#   BASELINE_BIN=path/to/other/customer-lookup benches/tls.sh   # the same TLS cases for another build, interleaved
 # Cases: `keepalive` (lookups over 32 kept-alive TLS connections: the fast path) and `handshake`
 # (a full TLS 1.3 handshake, no resumption, and one lookup per connection; 8 at a time), for
 # the service with TLS only (`tls`), the same build with mutual TLS required (`mtls`, a client
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
 rounds=${ROUNDS:-5}
 for tool in openssl taskset curl; do
-  command -v "$tool" >/dev/null || { echo "bench/tls.sh needs $tool" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "benches/tls.sh needs $tool" >&2; exit 1; }
 done
 work=$(mktemp -d)
 pids=()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Lookup throughput and latency next to nginx, in one run, on loopback:
-#   bench/http.sh                        # 1,000,000 customers, 10 s per case
-#   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 bench/http.sh
-#   BASELINE_BIN=path/to/other/customer-lookup bench/http.sh   # the same cases for another build, interleaved
-#   ONLY=postgres-random bench/http.sh          # only the cases whose label matches
+#   benches/http.sh                        # 1,000,000 customers, 10 s per case
+#   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 benches/http.sh
+#   BASELINE_BIN=path/to/other/customer-lookup benches/http.sh   # the same cases for another build, interleaved
+#   ONLY=postgres-random benches/http.sh          # only the cases whose label matches
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -16,7 +16,7 @@ warmup=${WARMUP:-3}
 rounds=${ROUNDS:-5}
 postgres=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 for tool in wrk nginx taskset; do
-  command -v "$tool" >/dev/null || { echo "bench/http.sh needs $tool (apt-get install wrk nginx-light)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "benches/http.sh needs $tool (apt-get install wrk nginx-light)" >&2; exit 1; }
 done
 work=$(mktemp -d)
 database="bench_http_$$"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Import speed and peak memory, SQLite and Postgres side by side in one run:
-#   bench/import.sh                 # 1,000,000 customers
-#   ROWS=100000 bench/import.sh     # smaller
-#   BACKENDS=sqlite bench/import.sh # one backend
+#   benches/import.sh                 # 1,000,000 customers
+#   ROWS=100000 benches/import.sh     # smaller
+#   BACKENDS=sqlite benches/import.sh # one backend
 # Each backend loads the same generated CSV into an empty database (insert), then loads it again
 # (every row unchanged), then exports it; then loads the same customers from a CRM-layout export
 # (own column names, two phone columns, a country-name column, a tier) with 1% bad rows (short

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # User-space instructions per lookup request, counted by callgrind: a measure that does not
 # drift with this VM's load, for comparing builds of the service side by side.
-#   bench/instructions.sh                      # this checkout's release build
-#   bench/instructions.sh old-binary new-binary
+#   benches/instructions.sh                      # this checkout's release build
+#   benches/instructions.sh old-binary new-binary
 # Each binary serves the demo customers from a fresh SQLite file under valgrind; after 200
 # unmeasured requests, the counters are zeroed and N requests (one keep-alive connection) are
 # counted over every thread of the process. Cases: a known number with the answer cached, and
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${N:-2000}
-command -v valgrind >/dev/null || { echo "bench/instructions.sh needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "benches/instructions.sh needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 if [ $# -eq 0 ]; then cargo build --release --quiet; set -- "$PWD/target/release/customer-lookup"; fi
 work=$(mktemp -d)
 pid=
