@@ -1,5 +1,5 @@
-//! Conflicts the store finds across the whole file (duplicates, numbers other customers own),
-//! set aside as bad rows rule by rule.
+//! Conflicts the store finds across the whole file (a customer id on several rows), set aside
+//! as bad rows rule by rule. A number on several rows is no conflict: those customers share it.
 
 use std::collections::BTreeMap;
 
@@ -28,9 +28,6 @@ pub(super) async fn set_aside_conflicts(
     let skip = settings.skips_invalid();
     let mut conflicts = Conflicts::new();
     for rule in ConflictRule::ALL {
-        if !rule.applies_in(settings.mode) {
-            continue;
-        }
         loop {
             // A bounded slice at a time: a file of one number a million times must not become
             // a million conflicts in memory at once.
@@ -64,15 +61,13 @@ pub(super) async fn set_aside_conflicts(
                 // Too many already: the import is refused. Say "at least" only if rows remain
                 // that break this rule or a later one.
                 for later in ConflictRule::ALL.into_iter().skip_while(|r| *r != rule) {
-                    if later.applies_in(settings.mode)
-                        && !session.conflicts(later, 1).await?.is_empty()
-                    {
+                    if !session.conflicts(later, 1).await?.is_empty() {
                         return Ok((conflicts, true));
                     }
                 }
                 return Ok((conflicts, false));
             }
-            if found.len() < CONFLICTS_PER_ROUND && !rule.cascades() {
+            if found.len() < CONFLICTS_PER_ROUND {
                 break;
             }
         }

@@ -31,27 +31,12 @@ pub enum Conflict {
         first_line: u64,
         customer_id: String,
     },
-    DuplicateNumber {
-        line: u64,
-        first_line: u64,
-        number: String,
-        customer_id: String,
-        first_customer_id: String,
-    },
-    NumberOwnedElsewhere {
-        line: u64,
-        number: String,
-        customer_id: String,
-        owner: String,
-    },
 }
 
 impl Conflict {
     pub fn line(&self) -> u64 {
         match self {
-            Self::DuplicateCustomer { line, .. }
-            | Self::DuplicateNumber { line, .. }
-            | Self::NumberOwnedElsewhere { line, .. } => *line,
+            Self::DuplicateCustomer { line, .. } => *line,
         }
     }
 
@@ -59,8 +44,6 @@ impl Conflict {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::DuplicateCustomer { .. } => "customer_id repeated",
-            Self::DuplicateNumber { .. } => "phone number claimed twice",
-            Self::NumberOwnedElsewhere { .. } => "phone number owned by another customer",
         }
     }
 
@@ -75,59 +58,22 @@ impl Conflict {
                     "customer_id {customer_id} already appears on line {first_line} (one row per customer: put all its numbers in that row)"
                 )
             }
-            Self::DuplicateNumber {
-                first_line,
-                number,
-                customer_id,
-                first_customer_id,
-                ..
-            } => {
-                format!(
-                    "phone number {number} is given to customer {customer_id} here and to customer {first_customer_id} on line {first_line}"
-                )
-            }
-            Self::NumberOwnedElsewhere {
-                number,
-                customer_id,
-                owner,
-                ..
-            } => {
-                format!(
-                    "phone number {number} already belongs to customer {owner}, whom this import leaves as is; customer {customer_id} cannot have it too"
-                )
-            }
         }
     }
 }
 
 /// The rules the whole file must keep, in the order they are checked: each is checked on the
 /// rows the ones before left in, so a row is never refused because of a row refused already.
+/// A number on several rows, or on a row and a customer already stored, is no conflict: it is
+/// shared by those customers (docs/shared-numbers.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConflictRule {
     /// A customer is one row: later rows with its id break it.
     RepeatedCustomer,
-    /// A number belongs to one customer: later rows giving it to another break it.
-    NumberClaimedTwice,
-    /// A number already owned by a customer the import leaves as is (upsert mode).
-    NumberOwnedElsewhere,
 }
 
 impl ConflictRule {
-    pub const ALL: [Self; 3] = [
-        Self::RepeatedCustomer,
-        Self::NumberClaimedTwice,
-        Self::NumberOwnedElsewhere,
-    ];
-
-    /// Whether setting rows aside can make more rows break it: a customer set aside no longer
-    /// holds its numbers, so a number it owns becomes owned elsewhere.
-    pub fn cascades(self) -> bool {
-        self == Self::NumberOwnedElsewhere
-    }
-
-    pub fn applies_in(self, mode: ImportMode) -> bool {
-        self != Self::NumberOwnedElsewhere || mode == ImportMode::Upsert
-    }
+    pub const ALL: [Self; 1] = [Self::RepeatedCustomer];
 }
 
 /// What an import did (or, for a dry run, would do).
@@ -149,9 +95,7 @@ const CREATE_STAGING: [&str; 2] = [
 ];
 const INDEX_STAGING: [&str; 5] = [
     "CREATE INDEX import_customers_id ON import_customers (customer_id)",
-    // With the line: finding the row that claimed a number first is one index probe, however
-    // many rows claim it.
-    "CREATE INDEX import_numbers_e164 ON import_numbers (e164, line)",
+    "CREATE INDEX import_numbers_e164 ON import_numbers (e164, customer_id)",
     "CREATE INDEX import_numbers_customer ON import_numbers (customer_id)",
     // Temporary tables get no automatic statistics; without them the planner guesses.
     "ANALYZE import_customers",
@@ -168,18 +112,6 @@ const DUPLICATE_CUSTOMERS: &str = "\
     JOIN (SELECT customer_id, MIN(line) AS first_line FROM import_customers GROUP BY customer_id HAVING COUNT(*) > 1) d \
       ON d.customer_id = s.customer_id \
     WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
-const DUPLICATE_NUMBERS: &str = "\
-    SELECT s.line, d.first_line, s.e164, s.customer_id, f.customer_id FROM import_numbers s \
-    JOIN (SELECT e164, MIN(line) AS first_line FROM import_numbers GROUP BY e164 HAVING COUNT(*) > 1) d \
-      ON d.e164 = s.e164 \
-    JOIN import_numbers f ON f.e164 = d.e164 AND f.line = d.first_line \
-    WHERE s.line > d.first_line ORDER BY s.line LIMIT $1";
-/// Numbers already owned by a customer the file does not mention (only a conflict in upsert
-/// mode: replace deletes such customers).
-const NUMBERS_OWNED_ELSEWHERE: &str = "\
-    SELECT n.line, n.e164, n.customer_id, p.customer_id FROM import_numbers n JOIN phone_numbers p ON p.e164 = n.e164 \
-    WHERE NOT EXISTS (SELECT 1 FROM import_customers s WHERE s.customer_id = p.customer_id) \
-    ORDER BY n.line LIMIT $1";
 /// `{changed}` is the fields the file gives, compared (`c` the store, `s` the file).
 const COUNTS: &str = "SELECT \
     (SELECT COUNT(*) FROM import_customers s WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = s.customer_id)), \
@@ -398,14 +330,6 @@ impl BulkImport {
                 ConflictRule::RepeatedCustomer => {
                     let rows: Vec<(i64, i64, String)> = sqlx::query_as(DUPLICATE_CUSTOMERS).bind(limit).fetch_all(&mut **conn).await?;
                     rows.into_iter().map(|(line, first, customer_id)| Conflict::DuplicateCustomer { line: line as u64, first_line: first as u64, customer_id }).collect::<Vec<_>>()
-                }
-                ConflictRule::NumberClaimedTwice => {
-                    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(DUPLICATE_NUMBERS).bind(limit).fetch_all(&mut **conn).await?;
-                    rows.into_iter().map(|(line, first, number, customer_id, first_customer_id)| Conflict::DuplicateNumber { line: line as u64, first_line: first as u64, number, customer_id, first_customer_id }).collect()
-                }
-                ConflictRule::NumberOwnedElsewhere => {
-                    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(NUMBERS_OWNED_ELSEWHERE).bind(limit).fetch_all(&mut **conn).await?;
-                    rows.into_iter().map(|(line, number, customer_id, owner)| Conflict::NumberOwnedElsewhere { line: line as u64, number, customer_id, owner }).collect()
                 }
             }
         });
