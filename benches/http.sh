@@ -4,6 +4,7 @@
 #   ROWS=100000 DURATION=5 WARMUP=1 ROUNDS=1 benches/http.sh
 #   BASELINE_BIN=path/to/other/customer-lookup benches/http.sh   # the same cases for another build, interleaved
 #   ONLY=postgres-random benches/http.sh          # only the cases whose label matches
+#   SHARED_PERCENT=10 benches/http.sh             # that share of the numbers on two customers each
 # The ceiling is nginx with one worker returning the same fixed JSON body. Every server runs
 # with one HTTP worker pinned to core 0; wrk (1 thread, 32 connections) is pinned to core 1.
 # Cases: the same known number again and again, and uniformly random numbers over all the
@@ -33,11 +34,18 @@ cargo build --release --quiet
 bin=$PWD/target/release/customer-lookup
 body='{"customer_id":"CUST-001","name":"Alice Smith","loyalty_points":1500,"is_vip":true}'
 
-python3 - "$rows" > "$work/customers.csv" <<'PY'
+# With SHARED_PERCENT, that share of the numbers is shared: customer i also has the number of
+# customer i - 1 for every i that is 1 modulo 100 / SHARED_PERCENT (a household's landline).
+python3 - "$rows" "${SHARED_PERCENT:-0}" > "$work/customers.csv" <<'PY'
 import sys
+rows, shared = int(sys.argv[1]), float(sys.argv[2])
+every = round(100 / shared) if shared > 0 else 0
 print("customer_id,name,loyalty_points,is_vip,phone_numbers")
-for i in range(int(sys.argv[1])):
-    print(f"C{i:07d},Customer {i},{i % 10000},{'true' if i % 7 == 0 else 'false'},+1555{i:07d}")
+for i in range(rows):
+    numbers = f"+1555{i:07d}"
+    if every and i % every == 1:
+        numbers += f";+1555{i - 1:07d}"
+    print(f"C{i:07d},Customer {i},{i % 10000},{'true' if i % 7 == 0 else 'false'},\"{numbers}\"")
 PY
 psql "$postgres" -qc "CREATE DATABASE $database" >/dev/null
 sqlite_url="sqlite://$work/customers.db"

@@ -5,8 +5,9 @@
 #   benches/instructions.sh old-binary new-binary
 # Each binary serves the demo customers from a fresh SQLite file under valgrind; after 200
 # unmeasured requests, the counters are zeroed and N requests (one keep-alive connection) are
-# counted over every thread of the process. Cases: a known number with the answer cached, and
-# a national-format caller ID given as a GET query. Kernel work (the TCP stack) is not counted,
+# counted over every thread of the process. Cases: a known number with the answer cached, a
+# national-format caller ID given as a GET query, and the known number with the answer cache
+# off (`--cache-ttl 0`), so every lookup reads SQLite. Kernel work (the TCP stack) is not counted,
 # and `rep stos` counts one instruction per byte, so compare builds with it, not servers.
 # Needs valgrind (apt-get install valgrind) and python3.
 set -euo pipefail
@@ -24,7 +25,7 @@ import http.client, sys
 port, count, case = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 connection = http.client.HTTPConnection("127.0.0.1", port)
 for _ in range(count):
-    if case == "post-cached":
+    if case in ("post-cached", "post-uncached"):
         connection.request("POST", "/api/v1/lookup", body='{"phoneNumber":"tel:+15551234567"}',
                            headers={"Content-Type": "application/json"})
     else:
@@ -36,13 +37,14 @@ PY
 
 port=18470
 printf '%-12s %-40s %14s %7s\n' case binary instr/request ratio
-for case in post-cached get-national; do
+for case in post-cached get-national post-uncached; do
+  cache=(); [ "$case" = post-uncached ] && cache=(--cache-ttl 0)
   first=
   for bin in "$@"; do
     rm -f "$work"/customers.db* "$work"/callgrind.*
     DATABASE_URL="sqlite://$work/customers.db" valgrind --tool=callgrind \
       --callgrind-out-file="$work/callgrind.%p" "$bin" serve --demo-data --bind "127.0.0.1:$port" \
-      --workers 1 --rate-limit 0 > "$work/serve.log" 2>&1 & pid=$!
+      --workers 1 --rate-limit 0 "${cache[@]}" > "$work/serve.log" 2>&1 & pid=$!
     for _ in $(seq 600); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
     python3 "$work/client.py" "$port" 200 "$case"
     callgrind_control -z "$pid" >/dev/null 2>&1

@@ -9,7 +9,7 @@ use crate::config::{
     MigrateArgs, ServeArgs, StoreArgs,
 };
 use crate::domain::CustomerField;
-use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth};
+use crate::genesys::{API_KEY_CREDENTIAL_FIELD, ActionAuth, ActionOutput};
 use crate::http::ApiError;
 use crate::import::{Import, ImportOutcome};
 use crate::lookup::{Decision, Lookup, LookupError, LookupOutcome, OnStoreError};
@@ -50,6 +50,17 @@ fn export_action(args: &ExportActionArgs) -> anyhow::Result<ExitCode> {
         secure: args.secure,
         unknown: args.unknown.answer(),
         client_certificate: args.client_certificate,
+        extra_outputs: args
+            .unknown
+            .answer_fields
+            .fields()
+            .iter()
+            .map(|field| ActionOutput {
+                name: field.name(),
+                json_type: field.json_type(),
+                default: field.absent_value(),
+            })
+            .collect(),
     };
     let flow = FlowSpec {
         name: args.flow_name.clone(),

@@ -21,6 +21,18 @@ pub struct ActionSpec {
     pub unknown: AnswerBody,
     /// The service requires Genesys Cloud's client certificate (mutual TLS), signed by this CA.
     pub client_certificate: Option<ClientCertificateAuthority>,
+    /// The answer fields the service is configured with beyond the four (`--answer-fields`):
+    /// the contract, translation map and defaults carry them too.
+    pub extra_outputs: Vec<ActionOutput>,
+}
+
+/// An output beyond the four: its name, JSON Schema type and the JSON its default is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionOutput {
+    pub name: &'static str,
+    pub json_type: &'static str,
+    /// What the flow gets when the response lacks the field (a JSON literal).
+    pub default: Value,
 }
 
 /// The four outputs, their JSON Schema types, and their JSONPaths in the service's answer.
@@ -53,10 +65,18 @@ impl ActionSpec {
         r#"{"phoneNumber": "$esc.jsonString(${input.phoneNumber})"}"#
     }
 
-    pub(super) fn translation_map() -> Vec<(&'static str, String)> {
+    /// Every output with its JSON Schema type: the four, then the extra ones in order.
+    fn outputs(&self) -> Vec<(&'static str, &'static str)> {
         OUTPUTS
-            .iter()
-            .map(|(field, _)| (*field, format!("$.{field}")))
+            .into_iter()
+            .chain(self.extra_outputs.iter().map(|o| (o.name, o.json_type)))
+            .collect()
+    }
+
+    pub(super) fn translation_map(&self) -> Vec<(&'static str, String)> {
+        self.outputs()
+            .into_iter()
+            .map(|(field, _)| (field, format!("$.{field}")))
             .collect()
     }
 
@@ -67,12 +87,18 @@ impl ActionSpec {
         OUTPUTS
             .iter()
             .map(|(field, _)| (*field, unknown[field].to_string()))
+            .chain(
+                self.extra_outputs
+                    .iter()
+                    .map(|o| (o.name, o.default.to_string())),
+            )
             .collect()
     }
 
-    pub(super) fn success_template() -> String {
-        let fields: Vec<String> = OUTPUTS
-            .iter()
+    pub(super) fn success_template(&self) -> String {
+        let fields: Vec<String> = self
+            .outputs()
+            .into_iter()
             .map(|(field, _)| format!("\"{field}\": ${{{field}}}"))
             .collect();
         format!("{{{}}}", fields.join(", "))
@@ -95,8 +121,9 @@ impl ActionSpec {
         })
     }
 
-    pub fn success_schema() -> Value {
-        let properties: serde_json::Map<String, Value> = OUTPUTS
+    pub fn success_schema(&self) -> Value {
+        let outputs = self.outputs();
+        let properties: serde_json::Map<String, Value> = outputs
             .iter()
             .map(|(field, kind)| ((*field).to_owned(), json!({"type": kind})))
             .collect();
@@ -104,7 +131,7 @@ impl ActionSpec {
             "$schema": "http://json-schema.org/draft-04/schema#",
             "title": "Customer lookup answer",
             "type": "object",
-            "required": OUTPUTS.iter().map(|(field, _)| *field).collect::<Vec<_>>(),
+            "required": outputs.iter().map(|(field, _)| *field).collect::<Vec<_>>(),
             "properties": properties,
             "additionalProperties": true
         })
@@ -133,15 +160,15 @@ impl ActionSpec {
                     "requestTemplate": Self::request_template(),
                 },
                 "response": {
-                    "translationMap": pairs(Self::translation_map()),
+                    "translationMap": pairs(self.translation_map()),
                     "translationMapDefaults": pairs(self.translation_map_defaults()),
-                    "successTemplate": Self::success_template(),
+                    "successTemplate": self.success_template(),
                 },
                 "timeoutSeconds": self.timeout_seconds,
             },
             "contract": {
                 "input": { "inputSchema": Self::input_schema() },
-                "output": { "successSchema": Self::success_schema() },
+                "output": { "successSchema": self.success_schema() },
             },
         })
     }
@@ -166,6 +193,7 @@ pub(super) mod tests {
                 is_vip: false,
             },
             client_certificate: None,
+            extra_outputs: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@ mod terraform;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::Value;
 
-pub use action::{API_KEY_CREDENTIAL_FIELD, ActionSpec};
+pub use action::{API_KEY_CREDENTIAL_FIELD, ActionOutput, ActionSpec};
 pub use archy::{FLOW_FILE, FLOW_VARIABLES, FlowSpec, FlowValues};
 pub use terraform::PROVIDER_VERSION;
 

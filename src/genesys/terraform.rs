@@ -47,12 +47,12 @@ impl<'a> ActionContext<'a> {
             secure: action.secure,
             timeout_seconds: action.timeout_seconds,
             input_schema: ActionSpec::input_schema().to_string(),
-            success_schema: ActionSpec::success_schema().to_string(),
+            success_schema: action.success_schema().to_string(),
             request_template: ActionSpec::request_template(),
             headers: action.headers(),
-            translation_map: ActionSpec::translation_map(),
+            translation_map: action.translation_map(),
             translation_map_defaults: action.translation_map_defaults(),
-            success_template: ActionSpec::success_template(),
+            success_template: action.success_template(),
         }
     }
 }

@@ -16,6 +16,25 @@ crate::named_values! {
     }
 }
 
+impl AnswerField {
+    /// The field's JSON Schema type, for the exported data action's contract.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Self::Match => "string",
+            Self::MatchCount => "integer",
+        }
+    }
+
+    /// What the field reads when nobody answers it (the service's own answer for a degraded
+    /// lookup): the data action's default for it.
+    pub fn absent_value(self) -> serde_json::Value {
+        match self {
+            Self::Match => serde_json::Value::from(super::MatchOutcome::None.name()),
+            Self::MatchCount => serde_json::Value::from(0),
+        }
+    }
+}
+
 /// The extra fields an answer carries; none by default, so the answer is the contract's four.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AnswerFields(Vec<AnswerField>);

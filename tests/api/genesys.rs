@@ -1109,3 +1109,91 @@ fn no_secret_reaches_an_exported_file() {
         "export-action takes no secret on its command line"
     );
 }
+
+/// With `--answer-fields`, the exported action carries the fields in its contract, translation
+/// map and defaults, and answers them from the service configured the same way: a flow can
+/// branch on a shared line.
+#[tokio::test]
+async fn the_exported_action_carries_the_answer_fields_the_service_is_configured_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let fields = ["--answer-fields", "match,match_count"];
+    let mut flags = vec!["--api-key", API_KEY];
+    flags.extend_from_slice(&fields);
+    let (app, ca) = https_app(dir.path(), &flags).await;
+    // Alice's number is a household's now: a second customer has it.
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO customers (customer_id, name, loyalty_points, is_vip) VALUES ('CUST-900', 'Pat Smith', 1, 0); \
+             INSERT INTO phone_numbers (e164, customer_id) VALUES ('+15551234567', 'CUST-900')",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let url = format!("https://{address}");
+    let mut args = vec!["--url", url.as_str(), "--auth", "api-key"];
+    args.extend_from_slice(&fields);
+    let (action, _) = export(&args);
+    let schema = &action["contract"]["output"]["successSchema"];
+    assert_eq!(
+        schema["required"],
+        serde_json::json!([
+            "customer_id",
+            "name",
+            "loyalty_points",
+            "is_vip",
+            "match",
+            "match_count"
+        ])
+    );
+    assert_eq!(schema["properties"]["match"]["type"], "string");
+    assert_eq!(schema["properties"]["match_count"]["type"], "integer");
+    let response = &action["config"]["response"];
+    assert_eq!(response["translationMap"]["match"], "$.match");
+    assert_eq!(response["translationMapDefaults"]["match"], "\"none\"");
+    assert_eq!(response["translationMapDefaults"]["match_count"], "0");
+
+    let mut credentials = Map::new();
+    credentials.insert("apiKey".into(), Value::String(API_KEY.into()));
+    let integration = Integration {
+        address,
+        ca,
+        credentials,
+        basic: None,
+    };
+    let cases = [
+        ("tel:+15551234567", "UNKNOWN", "shared", 2),
+        ("tel:+15559876543", "CUST-002", "unique", 1),
+        ("+15550000000", "UNKNOWN", "none", 0),
+        ("anonymous", "UNKNOWN", "withheld", 0),
+    ];
+    for (phone, id, outcome, count) in cases {
+        // The SQLite change feed may take a moment to drop an answer cached before the insert.
+        let started = std::time::Instant::now();
+        loop {
+            let output = match execute(
+                &action,
+                &integration,
+                serde_json::json!({ "phoneNumber": phone }),
+            )
+            .await
+            {
+                ActionResult::Success(output) => output,
+                ActionResult::Failed(why) => panic!("{phone}: the action failed: {why}"),
+            };
+            let got = (
+                output["customer_id"].clone(),
+                output["match"].clone(),
+                output["match_count"].clone(),
+            );
+            if got == (id.into(), outcome.into(), count.into()) {
+                break;
+            }
+            assert!(started.elapsed().as_secs() < 2, "{phone}: {output}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
