@@ -29,7 +29,7 @@ pub(super) async fn set_aside_conflicts(
     let mut conflicts = Conflicts::new();
     for rule in ConflictRule::ALL {
         loop {
-            // A bounded slice at a time: a file of one number a million times must not become
+            // A bounded slice at a time: a file of one customer id a million times must not become
             // a million conflicts in memory at once.
             let found = session.conflicts(rule, CONFLICTS_PER_ROUND).await?;
             if found.is_empty() {

@@ -1,9 +1,9 @@
 //! Rows set aside by `--on-invalid skip`: counted by reason, and written to the reject file
 //! exactly as the input has them, followed by their line number and the reason, in line order.
 //!
-//! Rows refused while reading are known at once; rows refused for a conflict (a number two
-//! customers claim) only after the whole file is staged, when their bytes are long gone from the
-//! reader. So every staged row's bytes are spooled to an unnamed temporary file, and the reject
+//! Rows refused while reading are known at once; rows refused for a conflict (a customer id on
+//! an earlier row too) only after the whole file is staged, when their bytes are long gone from
+//! the reader. So every staged row's bytes are spooled to an unnamed temporary file, and the reject
 //! file is written at the end by merging both in line order: memory stays flat however large the
 //! file and however many rows are bad.
 
@@ -373,14 +373,17 @@ mod tests {
             .unwrap();
         set_aside.keep(8, b"F;Fi;+1 202 555 0101").unwrap();
         let conflicts = BTreeMap::from([
-            (5, vec!["number claimed twice".to_owned()]),
+            (
+                5,
+                vec!["customer_id C already appears on line 2".to_owned()],
+            ),
             (8, vec!["a \"quoted\" reason".to_owned()]),
         ]);
         set_aside.write(&conflicts, out).unwrap();
         let written = std::fs::read(&path).unwrap();
         let want: &[u8] = b"Id;Name;Phone;line;reason\r\n\
             B;\"Bo\r\nB\";\xff;3;\"Name: bad; really\"\r\n\
-            C;Cy;+1 202 555 0100;5;number claimed twice\r\n\
+            C;Cy;+1 202 555 0100;5;customer_id C already appears on line 2\r\n\
             E;;;7;\"Name: empty; Phone: empty\"\r\n\
             F;Fi;+1 202 555 0101;8;\"a \"\"quoted\"\" reason\"\r\n";
         assert_eq!(

@@ -10,8 +10,8 @@ on_both_backends!(
     import_then_lookup_finds_customers_by_any_of_their_numbers,
     reimport_updates_by_customer_id_and_replaces_numbers,
     a_bad_row_fails_the_whole_import_and_writes_nothing,
-    a_number_owned_by_a_customer_outside_the_file_is_refused,
-    duplicates_across_the_file_are_reported_with_both_lines,
+    a_number_a_stored_customer_has_is_shared_with_the_files_customer,
+    a_repeated_customer_id_is_refused_and_a_number_on_two_rows_is_shared,
     replace_mode_leaves_exactly_the_files_customers,
     dry_run_reports_what_would_change_and_writes_nothing,
     json_lines_import_like_csv,
@@ -21,31 +21,51 @@ on_both_backends!(
     a_gzipped_crlf_export_imports_and_bad_bytes_cost_only_their_row,
 );
 
-async fn duplicates_across_the_file_are_reported_with_both_lines(backend: Backend) {
+async fn a_repeated_customer_id_is_refused_and_a_number_on_two_rows_is_shared(backend: Backend) {
     let db = TestDatabase::new(backend).await;
-    let file = csv_file(
-        "C-1,Ann,10,true,+15550000001\n\
-         C-2,Bo,20,false,(555) 000-0001\n\
-         C-1,Ann again,1,false,+15550000009\n\
-         C-3,Cy,30,false,+15550000003\n",
-    );
-    let output = run(&db, &["import", file.path().to_str().unwrap()]);
+    let rows = "C-1,Ann,10,true,+15550000001\n\
+                C-2,Bo,20,false,(555) 000-0001\n\
+                C-1,Ann again,1,false,+15550000009\n\
+                C-3,Cy,30,false,+15550000003\n";
+    let output = run(&db, &["import", csv_file(rows).path().to_str().unwrap()]);
     assert!(!output.status.success());
     let errors = stderr(&output);
-    assert!(
-        errors
-            .contains("line 3: phone number +15550000001 is given to customer C-2 here and to customer C-1 on line 2"),
-        "{errors}"
-    );
     assert!(
         errors.contains("line 4: customer_id C-1 already appears on line 2"),
         "{errors}"
     );
     assert!(
-        errors.contains("import refused: 2 bad row(s)") && errors.contains("nothing was written"),
+        !errors.contains("line 3"),
+        "C-2 shares C-1's number: {errors}"
+    );
+    assert!(
+        errors.contains("import refused: 1 bad row(s)") && errors.contains("nothing was written"),
         "{errors}"
     );
     assert_eq!(lookup_json(&db, "+15550000003"), json(UNKNOWN));
+
+    // Without the repeated id the file imports, and C-1 and C-2 share the number.
+    let output = import_ok(
+        &db,
+        &csv_file(&rows.replace("C-1,Ann again,1,false,+15550000009\n", "")),
+    );
+    assert!(
+        stdout(&output).contains("3 new, 0 updated, 0 unchanged, 0 deleted; 3 phone numbers"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        lookup_json(&db, "+15550000001"),
+        json(UNKNOWN),
+        "nobody is named"
+    );
+    assert_eq!(lookup_json(&db, "+15550000003")["customer_id"], "C-3");
+    assert_eq!(
+        stdout(&run(&db, &["export", "-"])),
+        format!(
+            "{HEADER}C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000001\nC-3,Cy,30,false,+15550000003\n"
+        )
+    );
 }
 
 async fn replace_mode_leaves_exactly_the_files_customers(backend: Backend) {
@@ -285,23 +305,46 @@ async fn a_bad_row_fails_the_whole_import_and_writes_nothing(backend: Backend) {
     );
 }
 
-async fn a_number_owned_by_a_customer_outside_the_file_is_refused(backend: Backend) {
+async fn a_number_a_stored_customer_has_is_shared_with_the_files_customer(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let first = csv_file("C-1,Ann,10,true,+15550000001\n");
     import_ok(&db, &first);
     let second = csv_file("C-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,(555) 000-0001\n");
-    let output = run(&db, &["import", second.path().to_str().unwrap()]);
-    assert!(!output.status.success());
-    let errors = stderr(&output);
+    let output = import_ok(&db, &second);
     assert!(
-        errors.contains("line 3: phone number +15550000001 already belongs to customer C-1, whom this import leaves as is"),
-        "{errors}"
+        stdout(&output).contains("2 new, 0 updated, 0 unchanged, 0 deleted; 2 phone numbers"),
+        "{}",
+        stdout(&output)
     );
+    assert_eq!(lookup_json(&db, "+15550000002")["customer_id"], "C-2");
     assert_eq!(
-        lookup_json(&db, "+15550000002"),
+        lookup_json(&db, "+15550000001"),
         json(UNKNOWN),
-        "the transaction must roll back"
+        "C-1 and C-3 share it: nobody is named"
     );
+    // C-1, whom the import leaves as is, keeps its number beside C-3.
+    let export = format!(
+        "{HEADER}C-1,Ann,10,true,+15550000001\nC-2,Bo,20,false,+15550000002\nC-3,Cy,30,false,+15550000001\n"
+    );
+    assert_eq!(stdout(&run(&db, &["export", "-"])), export);
+    // Importing it again changes nothing; replacing with C-1 alone leaves it the number's only
+    // customer, named again.
+    let again = import_ok(&db, &second);
+    assert!(
+        stdout(&again).contains("0 new, 0 updated, 2 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+    let output = run(
+        &db,
+        &[
+            "import",
+            first.path().to_str().unwrap(),
+            "--mode",
+            "replace",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(lookup_json(&db, "+15550000001")["customer_id"], "C-1");
 }
 

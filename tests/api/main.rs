@@ -15,5 +15,6 @@ mod health;
 mod import;
 mod lookup;
 mod operations;
+mod shared_imports;
 mod shared_numbers;
 mod zero_trust;
