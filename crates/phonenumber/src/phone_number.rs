@@ -306,15 +306,19 @@ mod test {
         Ok(())
     }
 
+    // Format-parse roundtrip: the number read back from each format is the same number.
     #[apply(phone_numbers)]
-    #[ignore]
-    // Format-parse roundtrip
     fn round_trip_parsing(
         #[case] number: PhoneNumber,
         #[case] country: Option<country::Id>,
         #[case] _type: Type,
         #[values(Mode::International, Mode::E164, Mode::Rfc3966, Mode::National)] mode: Mode,
     ) -> anyhow::Result<()> {
+        // A non-geographic number (+800 …) has no region to read its national form with, in
+        // libphonenumber as here: that form does not come back as the number.
+        if mode == Mode::National && country.is_none() {
+            return Ok(());
+        }
         let country_hint = if mode == Mode::National {
             country
         } else {
@@ -326,10 +330,13 @@ mod test {
             format!("parsing {number} after formatting in {mode:?} mode as {formatted}")
         })?;
 
-        // impl Eq for PhoneNumber does not consider differently parsed phone numbers to be equal.
-        // E.g., parsing 047409110 with BE country hint is the same phone number as +32474091150,
-        // but Eq considers them different.
-        assert_eq!(number, parsed);
+        // impl Eq for PhoneNumber also compares how a number was written (its country code
+        // source, a kept leading zero), which a format changes: compare the numbers, in E.164.
+        assert_eq!(
+            number.format().mode(Mode::E164).to_string(),
+            parsed.format().mode(Mode::E164).to_string(),
+            "{formatted}"
+        );
 
         Ok(())
     }
