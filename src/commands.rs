@@ -292,10 +292,6 @@ async fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
     }
     let fields = lookup.answer_fields();
     match answer {
-        Ok(answer) if fields.is_empty() => {
-            println!("{}", serde_json::to_string(&answer)?);
-            Ok(ExitCode::SUCCESS)
-        }
         Ok(answer) => {
             let rendered = fields.render(&answer, Some(&recognition.outcome));
             println!("{}", serde_json::to_string(&rendered)?);

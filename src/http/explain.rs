@@ -66,24 +66,18 @@ pub fn explanation_json(explanation: Explanation, fields: &AnswerFields) -> Valu
     let outcome = recognition.map_or("error", |r| r.outcome.label());
     let match_outcome = recognition.map(|r| r.outcome.match_outcome().name());
     let match_count = recognition.map(|r| r.outcome.match_count());
-    let render = |answer: &AnswerBody, outcome: Option<&LookupOutcome>| {
-        if fields.is_empty() {
-            json!(answer)
-        } else {
-            json!(fields.render(answer, outcome))
-        }
-    };
-    let (status, response, degraded, store_failure) = match &explanation.decision {
+    let (status, response, degraded, store_failure) = match explanation.decision {
         Ok(Decision::Answer {
             answer,
             recognition,
-        }) => (200, render(answer, Some(&recognition.outcome)), false, None),
-        Ok(Decision::Degraded { answer, failure }) => {
-            (200, render(answer, None), true, Some(failure.to_string()))
+        }) => {
+            let response = json!(fields.render(&answer, Some(&recognition.outcome)));
+            (200, response, false, None)
         }
-        Err(_) => (0, Value::Null, false, None),
-    };
-    let (status, response, store_failure) = match explanation.decision {
+        Ok(Decision::Degraded { answer, failure }) => {
+            let response = json!(fields.render(&answer, None));
+            (200, response, true, Some(failure.to_string()))
+        }
         Err(refusal) => {
             let failure = match &refusal {
                 LookupError::StoreUnavailable(failure) => Some(failure.to_string()),
@@ -91,9 +85,8 @@ pub fn explanation_json(explanation: Explanation, fields: &AnswerFields) -> Valu
             };
             let error = ApiError::from(refusal);
             let status = actix_web::ResponseError::status_code(&error).as_u16();
-            (status, error.body(), failure)
+            (status, error.body(), false, failure)
         }
-        Ok(_) => (status, response, store_failure),
     };
     json!({
         "input": trace.input,

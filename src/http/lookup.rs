@@ -58,30 +58,19 @@ async fn answer(
             _ => None,
         },
     });
-    let fields = state.lookup.answer_fields();
-    match decided? {
-        // The contract's four fields unless the operator asked for more.
+    let (answer, outcome, degraded) = match decided? {
         Decision::Answer {
             recognition,
             answer,
-        } => {
-            let mut reply = no_store(HttpResponse::Ok());
-            if fields.is_empty() {
-                Ok(reply.json(answer))
-            } else {
-                Ok(reply.json(fields.render(&answer, Some(&recognition.outcome))))
-            }
-        }
-        Decision::Degraded { answer, .. } => {
-            let mut reply = no_store(HttpResponse::Ok());
-            reply.insert_header(("X-Lookup-Degraded", "true"));
-            if fields.is_empty() {
-                Ok(reply.json(answer))
-            } else {
-                Ok(reply.json(fields.render(&answer, None)))
-            }
-        }
+        } => (answer, Some(recognition.outcome), false),
+        Decision::Degraded { answer, .. } => (answer, None, true),
+    };
+    let mut reply = no_store(HttpResponse::Ok());
+    if degraded {
+        reply.insert_header(("X-Lookup-Degraded", "true"));
     }
+    let fields = state.lookup.answer_fields();
+    Ok(reply.json(fields.render(&answer, outcome.as_ref())))
 }
 
 /// The answer names a customer: no cache on the way may keep it.

@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::LookupOutcome;
+use super::{LookupOutcome, MatchOutcome};
 use crate::domain::AnswerBody;
 
 crate::named_values! {
@@ -25,12 +25,40 @@ impl AnswerField {
         }
     }
 
-    /// What the field reads when nobody answers it (the service's own answer for a degraded
-    /// lookup): the data action's default for it.
-    pub fn absent_value(self) -> serde_json::Value {
+    /// The field's value for the outcome answered; `None` for an answer without one (a
+    /// degraded answer after a store failure), which reads as no match.
+    pub fn value(self, outcome: Option<&LookupOutcome>) -> FieldValue {
         match self {
-            Self::Match => serde_json::Value::from(super::MatchOutcome::None.name()),
-            Self::MatchCount => serde_json::Value::from(0),
+            Self::Match => FieldValue::Text(
+                outcome
+                    .map_or(MatchOutcome::None, LookupOutcome::match_outcome)
+                    .name(),
+            ),
+            Self::MatchCount => FieldValue::Count(outcome.map_or(0, LookupOutcome::match_count)),
+        }
+    }
+
+    /// What the field reads when nobody answers it: the data action's default for it.
+    pub fn absent_value(self) -> serde_json::Value {
+        match self.value(None) {
+            FieldValue::Text(text) => text.into(),
+            FieldValue::Count(count) => count.into(),
+        }
+    }
+}
+
+/// An answer field's value, as JSON writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValue {
+    Text(&'static str),
+    Count(u64),
+}
+
+impl Serialize for FieldValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::Count(count) => serializer.serialize_u64(*count),
         }
     }
 }
@@ -65,8 +93,8 @@ impl AnswerFields {
         &self.0
     }
 
-    /// The answer with these fields, for the outcome it answers. `None` for an answer that
-    /// has no outcome (a degraded answer after a store failure): its fields read as `none`.
+    /// The answer as sent: the contract's four fields, then these (none by default, which
+    /// writes exactly the four). `outcome` is `None` for a degraded answer.
     pub fn render<'a>(
         &'a self,
         answer: &'a AnswerBody,
@@ -96,18 +124,7 @@ impl Serialize for AnswerWithFields<'_> {
         map.serialize_entry("loyalty_points", &answer.loyalty_points)?;
         map.serialize_entry("is_vip", &answer.is_vip)?;
         for field in &self.fields.0 {
-            match field {
-                AnswerField::Match => {
-                    let outcome = self
-                        .outcome
-                        .map_or(super::MatchOutcome::None, LookupOutcome::match_outcome);
-                    map.serialize_entry(field.name(), outcome.name())?;
-                }
-                AnswerField::MatchCount => {
-                    let count = self.outcome.map_or(0, LookupOutcome::match_count);
-                    map.serialize_entry(field.name(), &count)?;
-                }
-            }
+            map.serialize_entry(field.name(), &field.value(self.outcome))?;
         }
         map.end()
     }
@@ -154,6 +171,18 @@ mod tests {
             degraded.ends_with(r#""match_count":0,"match":"none"}"#),
             "{degraded}"
         );
+    }
+
+    #[test]
+    fn without_fields_the_answer_is_the_contracts_four_byte_for_byte() {
+        let answer = unknown();
+        let none = AnswerFields::default();
+        assert_eq!(
+            serde_json::to_string(&none.render(&answer, None)).unwrap(),
+            serde_json::to_string(&answer).unwrap()
+        );
+        assert_eq!(AnswerField::Match.absent_value(), serde_json::json!("none"));
+        assert_eq!(AnswerField::MatchCount.absent_value(), serde_json::json!(0));
     }
 
     #[test]

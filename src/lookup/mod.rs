@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-pub use self::answer_fields::{AnswerField, AnswerFields, AnswerWithFields};
+pub use self::answer_fields::{AnswerField, AnswerFields, AnswerWithFields, FieldValue};
 pub use self::freshness::Freshness;
 pub use self::outcome::{
     AnsweredFrom, Decision, Explanation, LookupError, LookupOutcome, MatchOutcome, Recognition,
